@@ -1,0 +1,211 @@
+"""Single-certificate checks: host names, purpose, CA-ness, name constraints, weak crypto."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Union
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID, SignatureAlgorithmOID
+
+from .model import CertEntry, ext_value
+
+IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+STRICT_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
+WEAK_SIGNATURES = {
+    SignatureAlgorithmOID.RSA_WITH_MD5: "MD5",
+    SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA-1",
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: "SHA-1",
+    SignatureAlgorithmOID.DSA_WITH_SHA1: "SHA-1",
+    x509.ObjectIdentifier("1.3.14.3.2.29"): "SHA-1",
+    x509.ObjectIdentifier("1.2.840.113549.1.1.2"): "MD2",
+    x509.ObjectIdentifier("1.2.840.113549.1.1.3"): "MD4",
+}
+PURPOSE_OID = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
+
+
+def san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
+    value = ext_value(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    return value if isinstance(value, x509.SubjectAlternativeName) else None
+
+
+def san_names(cert: x509.Certificate) -> list[str]:
+    """DNS names and IP addresses from the subjectAltName, as text."""
+    ext = san(cert)
+    if ext is None:
+        return []
+    names = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+    names += [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
+    return names
+
+
+def _normalise_host(host: str) -> str:
+    host = host.strip().rstrip(".").lower()
+    try:
+        return host.encode("idna").decode("ascii") if any(ord(ch) > 127 for ch in host) else host
+    except UnicodeError:
+        return host
+
+
+def _dns_match(pattern: str, host: str) -> bool:
+    pattern = pattern.rstrip(".").lower()
+    if pattern == host:
+        return True
+    if pattern.startswith("*.") and "*" not in pattern[2:]:
+        suffix = pattern[1:]
+        label = host[: -len(suffix)] if host.endswith(suffix) else ""
+        return bool(label) and "." not in label
+    return False
+
+
+def matches_host(cert: x509.Certificate, host: str) -> bool:
+    """RFC 6125 matching against subjectAltName only (as browsers and curl do)."""
+    ext = san(cert)
+    if ext is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        ip = None
+    if ip is not None:
+        return ip in ext.get_values_for_type(x509.IPAddress)
+    wanted = _normalise_host(host)
+    return any(_dns_match(p, wanted) for p in ext.get_values_for_type(x509.DNSName))
+
+
+def common_name(cert: x509.Certificate) -> str | None:
+    try:
+        attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return None
+    return str(attrs[0].value) if attrs else None
+
+
+def purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
+    """Why the leaf may not be used for ``purpose`` (extended key usage and key usage), or None."""
+    wanted = PURPOSE_OID[purpose]
+    eku = ext_value(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    if isinstance(eku, x509.ExtendedKeyUsage):
+        usages = list(eku)
+        if wanted not in usages:
+            if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
+                return (f"only allows anyExtendedKeyUsage; strict clients require {purpose}Auth "
+                        "to be listed explicitly")
+            names = ", ".join(_eku_name(u) for u in usages) or "nothing"
+            return f"is only allowed for {names}, not for {purpose} authentication ({purpose}Auth)"
+    ku = ext_value(cert, ExtensionOID.KEY_USAGE)
+    if isinstance(ku, x509.KeyUsage):
+        ok = ku.digital_signature or ku.key_encipherment or ku.key_agreement
+        if not ok:
+            return "has a keyUsage without digitalSignature or keyEncipherment, so it cannot take part in a TLS handshake"
+    return None
+
+
+def _eku_name(oid: x509.ObjectIdentifier) -> str:
+    name = getattr(oid, "_name", None)
+    return name if name and name != "Unknown OID" else oid.dotted_string
+
+
+def not_a_ca(entry: CertEntry, *, is_anchor: bool) -> str | None:
+    """Why this issuer may not sign certificates, or None."""
+    bc = entry.basic_constraints
+    if bc is None:
+        if is_anchor and entry.cert.version == x509.Version.v1:
+            return None  # old v1 roots are trusted as anchors by every client
+        return "it has no basicConstraints extension marking it as a CA"
+    if not bc.ca:
+        return "its basicConstraints says it is not a CA (CA:FALSE)"
+    ku = ext_value(entry.cert, ExtensionOID.KEY_USAGE)
+    if isinstance(ku, x509.KeyUsage) and not ku.key_cert_sign:
+        return "its keyUsage does not include keyCertSign"
+    return None
+
+
+def weak_key(cert: x509.Certificate) -> str | None:
+    """A description of a key strict clients refuse, or None."""
+    try:
+        key = cert.public_key()
+    except (ValueError, TypeError, Exception):  # noqa: BLE001 - unknown key types raise their own errors
+        return "a public key of a type clients cannot use"
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"an RSA key of only {key.key_size} bits (2048 is the minimum)" if key.key_size < 2048 else None
+    if isinstance(key, dsa.DSAPublicKey):
+        return f"a DSA key ({key.key_size} bits); DSA is no longer accepted for TLS"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name not in STRICT_CURVES:
+            return f"an EC key on the curve {key.curve.name}; clients accept P-256, P-384 and P-521"
+        return None
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        return None  # judged by the strict verifier (browsers refuse EdDSA certificates)
+    return "a public key of a type clients cannot use"
+
+
+def weak_signature(cert: x509.Certificate) -> str | None:
+    return WEAK_SIGNATURES.get(cert.signature_algorithm_oid)
+
+
+# --- name constraints (DNS, IP and e-mail; directory names are out of scope) -------------------
+
+
+def name_constraint_violations(cert: x509.Certificate, nc: x509.NameConstraints, *, is_leaf: bool) -> list[str]:
+    """The names of ``cert`` that fall outside ``nc``."""
+    ext = san(cert)
+    dns = [str(n).lower().rstrip(".") for n in ext.get_values_for_type(x509.DNSName)] if ext else []
+    ips = list(ext.get_values_for_type(x509.IPAddress)) if ext else []
+    mails = [str(n).lower() for n in ext.get_values_for_type(x509.RFC822Name)] if ext else []
+    if is_leaf and ext is None:
+        cn = common_name(cert)
+        if cn and "." in cn and " " not in cn:
+            dns = [cn.lower()]
+    bad: list[str] = []
+    permitted = list(nc.permitted_subtrees or [])
+    excluded = list(nc.excluded_subtrees or [])
+    for name in dns:
+        if _violates(name, permitted, excluded, x509.DNSName, _dns_in):
+            bad.append(f"DNS:{name}")
+    for ip in ips:
+        if _violates(ip, permitted, excluded, x509.IPAddress, _ip_in):
+            bad.append(f"IP:{ip}")
+    for mail in mails:
+        if _violates(mail, permitted, excluded, x509.RFC822Name, _mail_in):
+            bad.append(f"email:{mail}")
+    return bad
+
+
+def _violates(name, permitted, excluded, kind, inside) -> bool:  # type: ignore[no-untyped-def]
+    perm = [g.value for g in permitted if isinstance(g, kind)]
+    excl = [g.value for g in excluded if isinstance(g, kind)]
+    if any(inside(name, c) for c in excl):
+        return True
+    return bool(perm) and not any(inside(name, c) for c in perm)
+
+
+def _dns_in(name: str, constraint: str) -> bool:
+    c = constraint.lower().rstrip(".")
+    if not c:
+        return True
+    if name.startswith("*."):
+        name = name[2:]
+        if c.startswith("."):
+            return name == c[1:] or name.endswith(c)
+    if c.startswith("."):
+        return name.endswith(c)
+    return name == c or name.endswith("." + c)
+
+
+def _ip_in(ip: object, network: object) -> bool:
+    if isinstance(network, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and isinstance(
+            ip, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return ip.version == network.version and ip in network
+    return False
+
+
+def _mail_in(mail: str, constraint: str) -> bool:
+    c = constraint.lower()
+    if "@" in c:
+        return mail == c
+    host = mail.rsplit("@", 1)[-1]
+    if c.startswith("."):
+        return host.endswith(c)
+    return host == c

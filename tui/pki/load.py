@@ -1,0 +1,314 @@
+"""Reading bundles: PEM with any text around it, DER, PKCS#7, PKCS#12 and private keys.
+
+A block that fails to parse becomes an :class:`Unreadable` entry with file and line while the
+rest loads; a source that cannot be read at all raises :class:`LoadError` with one plain line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import sys
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+from .model import Bundle, CertEntry, KeyEntry, Origin, Unreadable
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
+_PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
+_KEY_LABELS = {
+    b"PRIVATE KEY": "PKCS#8",
+    b"RSA PRIVATE KEY": "PKCS#1 RSA",
+    b"EC PRIVATE KEY": "SEC1 EC",
+    b"DSA PRIVATE KEY": "DSA",
+    b"ENCRYPTED PRIVATE KEY": "encrypted PKCS#8",
+    b"OPENSSH PRIVATE KEY": "OpenSSH",
+}
+# Blocks that are legitimately found next to chains and carry no certificate.
+_IGNORED_LABELS = {
+    b"PUBLIC KEY", b"RSA PUBLIC KEY", b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST",
+    b"X509 CRL", b"DH PARAMETERS", b"EC PARAMETERS", b"PARAMETERS",
+}
+
+
+class LoadError(Exception):
+    """A source that could not be read at all; the message is one plain line."""
+
+
+def read_source(spec: str, *, stdin: bytes | None = None) -> tuple[bytes, str]:
+    """Read a file path or ``-`` (standard input) with the size limit; return (data, name)."""
+    if spec == "-":
+        data = stdin if stdin is not None else sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        name = "<stdin>"
+    else:
+        path = Path(spec)
+        name = spec
+        if not path.exists():
+            raise LoadError(f"{spec}: no such file")
+        if path.is_dir():
+            raise LoadError(f"{spec}: is a folder, not a certificate file")
+        try:
+            if path.stat().st_size > MAX_INPUT_BYTES:
+                raise LoadError(f"{spec}: larger than 50 MiB, not a certificate bundle")
+            with path.open("rb") as fh:
+                data = fh.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise LoadError(f"{spec}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise LoadError(f"{name}: larger than 50 MiB, not a certificate bundle")
+    return data, name
+
+
+def load_bytes(data: bytes, name: str, *, password: bytes | None = None, container: str | None = None) -> Bundle:
+    """Parse one source's bytes into a bundle; raise LoadError when nothing in it is usable."""
+    if not data.strip():
+        raise LoadError(f"{name}: empty")
+    if _BEGIN.search(data):
+        bundle = _load_pem_text(data, name, password)
+    else:
+        bundle = _load_binary(data, name, password, container)
+    return Bundle(bundle.certs, bundle.keys, bundle.unreadable, (name,))
+
+
+def load_file(spec: str, *, password: bytes | None = None, stdin: bytes | None = None) -> Bundle:
+    """Read and parse a path or ``-``."""
+    data, name = read_source(spec, stdin=stdin)
+    return load_bytes(data, name, password=password)
+
+
+def load_many(specs: list[str], *, password: bytes | None = None, stdin: bytes | None = None) -> Bundle:
+    """Merge several file sources in the order given."""
+    bundle = Bundle()
+    for spec in specs:
+        bundle = bundle.merge(load_file(spec, password=password, stdin=stdin))
+    return bundle
+
+
+def password_from_env(cli_value: str | None) -> bytes | None:
+    """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``."""
+    value = cli_value if cli_value is not None else os.environ.get("CHAINDOCTOR_PASSWORD")
+    return value.encode() if value is not None else None
+
+
+# --- PEM text ---------------------------------------------------------------------------------
+
+
+def _load_pem_text(data: bytes, name: str, password: bytes | None) -> Bundle:
+    certs: list[CertEntry] = []
+    keys: list[KeyEntry] = []
+    bad: list[Unreadable] = []
+    line = 1
+    pos = 0
+    for match in _BEGIN.finditer(data):
+        if match.start() < pos:
+            continue  # a BEGIN inside a block we already consumed
+        line += data.count(b"\n", pos, match.start())
+        pos = match.start()
+        label = match.group(1)
+        end_marker = b"-----END " + label + b"-----"
+        end = data.find(end_marker, match.end())
+        next_begin = _BEGIN.search(data, match.end())
+        if end < 0 or (next_begin is not None and next_begin.start() < end):
+            bad.append(Unreadable(name, line, f"{label.decode()} block has no END line"))
+            continue
+        body = data[match.end():end]
+        block_end = end + len(end_marker)
+        origin = Origin(name, line=line, container="pem")
+        try:
+            _parse_pem_block(label, body, data[pos:block_end], origin, password, certs, keys)
+        except _BlockError as exc:
+            bad.append(Unreadable(name, line, str(exc)))
+        line += data.count(b"\n", pos, block_end)
+        pos = block_end
+    if not certs and not keys and not bad:
+        raise LoadError(f"{name}: no certificate or private key found")
+    return Bundle(tuple(certs), tuple(keys), tuple(bad))
+
+
+class _BlockError(Exception):
+    pass
+
+
+def _decode_body(body: bytes) -> bytes:
+    lines = [ln.strip() for ln in body.splitlines()]
+    b64 = b"".join(ln for ln in lines if ln and b":" not in ln)
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise _BlockError("the base64 text is damaged") from None
+
+
+def _parse_pem_block(
+    label: bytes,
+    body: bytes,
+    block: bytes,
+    origin: Origin,
+    password: bytes | None,
+    certs: list[CertEntry],
+    keys: list[KeyEntry],
+) -> None:
+    if label in _IGNORED_LABELS:
+        return
+    if label in _KEY_LABELS:
+        keys.append(_parse_key(label, body, block, origin))
+        return
+    der = _decode_body(body)
+    if label in _CERT_LABELS:
+        if label == b"TRUSTED CERTIFICATE":
+            der = _first_der_element(der)
+        certs.append(_parse_cert(der, origin))
+    elif label in _PKCS7_LABELS:
+        for i, cert in enumerate(_parse_pkcs7(der), 1):
+            certs.append(CertEntry.from_cert(cert, Origin(origin.source, index=i, container="pkcs7")))
+    else:
+        raise _BlockError(f"unknown block type {label.decode(errors='replace')!r}")
+
+
+def _parse_cert(der: bytes, origin: Origin) -> CertEntry:
+    try:
+        return CertEntry.from_der(der, origin)
+    except ValueError as exc:
+        raise _BlockError(f"not a valid certificate ({_short(exc)})") from None
+
+
+def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEntry:
+    kind = _KEY_LABELS[label]
+    text = block.decode("ascii", errors="replace").strip() + "\n"
+    if label == b"ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in body[:200]:
+        return KeyEntry(text, origin, kind, encrypted=True)
+    if label == b"OPENSSH PRIVATE KEY":
+        try:
+            key = serialization.load_ssh_private_key(block.strip(), password=None)
+        except (ValueError, TypeError) as exc:
+            if "encrypted" in str(exc).lower() or isinstance(exc, TypeError):
+                return KeyEntry(text, origin, kind, encrypted=True)
+            raise _BlockError(f"not a valid private key ({_short(exc)})") from None
+        return KeyEntry.from_key(key, origin, kind, pem=text)  # type: ignore[arg-type]
+    try:
+        key = serialization.load_pem_private_key(block.strip() + b"\n", password=None)
+    except TypeError:
+        return KeyEntry(text, origin, kind, encrypted=True)
+    except (ValueError, Exception) as exc:  # unsupported algorithm raises its own type
+        raise _BlockError(f"not a valid private key ({_short(exc)})") from None
+    return KeyEntry.from_key(key, origin, kind, pem=text)
+
+
+def _parse_pkcs7(der: bytes) -> list[x509.Certificate]:
+    try:
+        return pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError as exc:
+        raise _BlockError(f"not a valid PKCS#7 bundle ({_short(exc)})") from None
+
+
+# --- binary -----------------------------------------------------------------------------------
+
+
+def _load_binary(data: bytes, name: str, password: bytes | None, container: str | None) -> Bundle:
+    elements = _der_elements(data)
+    if elements:
+        certs: list[CertEntry] = []
+        for i, der in enumerate(elements, 1):
+            try:
+                cert = x509.load_der_x509_certificate(der)
+            except ValueError:
+                certs = []
+                break
+            origin = Origin(name, index=i if len(elements) > 1 else None, container=container or "der")
+            certs.append(CertEntry(cert, der, origin))
+        if certs:
+            return Bundle(tuple(certs))
+    try:
+        p7 = pkcs7.load_der_pkcs7_certificates(data)
+    except ValueError:
+        p7 = None
+    if p7 is not None:
+        if not p7:
+            raise LoadError(f"{name}: the PKCS#7 bundle holds no certificate")
+        return Bundle(tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs7")) for i, c in enumerate(p7, 1)))
+    p12 = _try_pkcs12(data, name, password)
+    if p12 is not None:
+        return p12
+    try:
+        key = serialization.load_der_private_key(data, password=None)
+    except TypeError:
+        return Bundle(keys=(KeyEntry("", Origin(name, container="der"), "DER", encrypted=True),))
+    except Exception:  # noqa: BLE001 - any parse failure means "not a key"
+        key = None
+    if key is not None:
+        return Bundle(keys=(KeyEntry.from_key(key, Origin(name, container="der"), "DER"),))
+    if _looks_like_text(data):
+        raise LoadError(f"{name}: no certificate or private key found (no PEM block, not DER, PKCS#7 or PKCS#12)")
+    raise LoadError(f"{name}: not a certificate file (binary data that is neither DER, PKCS#7 nor PKCS#12)")
+
+
+def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None:
+    if not data.startswith(b"\x30"):
+        return None
+    tried = [password] if password is not None else [None, b""]
+    last: Exception | None = None
+    for pw in tried:
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
+            break
+        except ValueError as exc:
+            last = exc
+    else:
+        msg = str(last).lower() if last else ""
+        if "password" in msg or "mac" in msg or "decrypt" in msg:
+            if password is None:
+                raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)")
+            raise LoadError(f"{name}: wrong PKCS#12 password")
+        return None
+    certs = [c for c in ([cert] if cert is not None else []) + list(extra or [])]
+    entries = tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs12")) for i, c in enumerate(certs, 1))
+    keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),) if key is not None else ()
+    if not entries and not keys:
+        raise LoadError(f"{name}: the PKCS#12 file holds no certificate or key")
+    return Bundle(entries, keys)  # type: ignore[arg-type]
+
+
+def _der_elements(data: bytes) -> list[bytes]:
+    """Split concatenated DER SEQUENCEs; [] when the data is not exactly that."""
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        if data[pos] != 0x30 or pos + 2 > len(data):
+            return []
+        length_byte = data[pos + 1]
+        if length_byte < 0x80:
+            length, header = length_byte, 2
+        else:
+            n = length_byte & 0x7F
+            if n == 0 or n > 4 or pos + 2 + n > len(data):
+                return []
+            length, header = int.from_bytes(data[pos + 2:pos + 2 + n], "big"), 2 + n
+        end = pos + header + length
+        if end > len(data):
+            return []
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def _first_der_element(der: bytes) -> bytes:
+    """OpenSSL's TRUSTED CERTIFICATE is a certificate followed by trust settings."""
+    elements = _der_elements(der)
+    return elements[0] if elements else der
+
+
+def _looks_like_text(data: bytes) -> bool:
+    sample = data[:4096]
+    return b"\x00" not in sample and sum(32 <= b < 127 or b in b"\r\n\t" for b in sample) > 0.95 * len(sample)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]

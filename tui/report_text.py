@@ -1,0 +1,133 @@
+"""The plain-text report of ``chaindoctor check``: the chain drawn as a tree, then the findings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from .pki.diagnose import Finding, Report
+from .pki.model import CertEntry
+from .pki.text import inert, shorten
+
+NAME_WIDTH = 100
+_COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
+_SYMBOL = {"error": "✗", "warning": "!", "info": "i"}
+
+
+def use_color(stream: TextIO = sys.stdout) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _painter(color: bool) -> Callable[[str, str], str]:
+    def paint(text: str, style: str) -> str:
+        return f"\x1b[{_COLORS[style]}m{text}\x1b[0m" if color else text
+
+    return paint
+
+
+def name(entry: CertEntry) -> str:
+    return shorten(inert(entry.subject), NAME_WIDTH)
+
+
+def positions(report: Report, entry: CertEntry) -> list[int]:
+    return [i + 1 for i, e in enumerate(report.bundle.certs) if e.sha256 == entry.sha256]
+
+
+def validity(entry: CertEntry, at: datetime) -> str:
+    cert = entry.cert
+    if at > cert.not_valid_after_utc:
+        return f"EXPIRED {cert.not_valid_after_utc:%Y-%m-%d}"
+    if at < cert.not_valid_before_utc:
+        return f"not valid before {cert.not_valid_before_utc:%Y-%m-%d}"
+    return f"valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+
+
+def render(report: Report, *, color: bool = False, title: str = "") -> str:
+    """The whole report as text; every certificate-derived string is made inert first."""
+    paint = _painter(color)
+    out: list[str] = []
+    if title:
+        out.append(paint(inert(title), "bold"))
+    out += _tree(report, paint)
+    out += _others(report, paint)
+    out.append("")
+    if report.findings:
+        out.append(paint("Findings", "bold"))
+        for finding in report.findings:
+            out += _finding(report, finding, paint)
+    else:
+        out.append("No findings.")
+    errors = len(report.errors)
+    warnings = sum(f.severity == "warning" for f in report.findings)
+    verdict = report.verdict.upper()
+    out.append("")
+    out.append(paint(f"Verdict: {verdict}", "error" if errors else "ok")
+               + f" — {errors} error(s), {warnings} warning(s)")
+    return "\n".join(out) + "\n"
+
+
+def _tree(report: Report, paint: Callable[[str, str], str]) -> list[str]:
+    at = report.policy.when
+    lines = ["", paint("Chain (trust anchor at the top, leaf at the bottom)", "bold")]
+    if report.leaf is None:
+        lines.append("  (no leaf: nothing to validate)")
+        return lines
+    chain = list(report.chain)
+    path = report.path
+    nodes: list[str] = []
+    if path is not None and not path.trusted and path.end in ("missing", "loop", "too-long"):
+        nodes.append(paint(f"? {shorten(inert(path.top.issuer), NAME_WIDTH)}  (missing: not in the bundle, not trusted)",
+                           "error"))
+    for depth, entry in enumerate(reversed(chain)):
+        tags = []
+        where = positions(report, entry)
+        if where:
+            tags.append("#" + ",#".join(map(str, where)))
+        else:
+            tags.append(f"from {inert(entry.origin.source)}")
+        if entry is report.leaf:
+            role = "leaf"
+        elif report.graph.is_anchor(entry):
+            role = "trust anchor"
+        elif report.graph.is_self_signed(entry):
+            role = "root (NOT trusted)"
+        else:
+            role = "intermediate"
+        state = validity(entry, at)
+        style = "error" if state.startswith(("EXPIRED", "not valid")) else "dim"
+        nodes.append(f"{name(entry)}  [{role}] {' '.join(tags)}  {paint(state, style)}")
+    for depth, text in enumerate(nodes):
+        prefix = "  " if depth == 0 else "  " + "   " * (depth - 1) + "└─ "
+        lines.append(prefix + text)
+    return lines
+
+
+def _others(report: Report, paint: Callable[[str, str], str]) -> list[str]:
+    rows = []
+    for i, (entry, role) in enumerate(zip(report.bundle.certs, report.roles), 1):
+        if role in ("extra", "duplicate") or (report.leaf is None):
+            rows.append(f"  #{i} {name(entry)}  [{role}]  {inert(entry.origin.label)}")
+        elif entry not in report.chain:
+            rows.append(f"  #{i} {name(entry)}  [{role}, alternative issuer]  {inert(entry.origin.label)}")
+    if not rows:
+        return []
+    return ["", paint("Other certificates", "bold"), *rows]
+
+
+def _finding(report: Report, finding: Finding, paint: Callable[[str, str], str]) -> list[str]:
+    head = f"  {_SYMBOL[finding.severity]} {finding.severity:<7} {finding.code}"
+    lines = [paint(head, finding.severity), "      " + inert(finding.message)]
+    by_sha = {e.sha256: e for e in (*report.bundle.certs, *report.chain)}
+    for sha in finding.certificates:
+        entry = by_sha.get(sha)
+        where = positions(report, entry) if entry else []
+        label = "#" + ",#".join(map(str, where)) + " " if where else ""
+        who = name(entry) if entry else "?"
+        lines.append(paint(f"      at fault: {label}{who}  sha256 {sha[:16]}…", "dim"))
+    if finding.fix:
+        lines.append(paint(f"      repair: {finding.fix}  (chaindoctor fix, or key in the app)", "dim"))
+    return lines
