@@ -17,8 +17,9 @@ _COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2",
 _SYMBOL = {"error": "✗", "warning": "!", "info": "i"}
 
 
-def use_color(stream: TextIO = sys.stdout) -> bool:
+def use_color(stream: TextIO | None = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set."""
+    stream = stream if stream is not None else sys.stdout
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 

@@ -9,20 +9,12 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from . import checks
+from .explain import SEVERITY
 from .graph import Path, SignerGraph
 from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .second_opinion import second_opinion
 from .stores import CertPool, TrustStore
 
-SEVERITY = {
-    "unreadable": "error", "wrong-order": "error", "missing-intermediate": "error",
-    "untrusted-root": "error", "bad-signature": "error", "expired": "error", "not-yet-valid": "error",
-    "hostname-mismatch": "error", "wrong-purpose": "error", "not-a-ca": "error",
-    "path-length-exceeded": "error", "name-constraints-violated": "error", "weak-signature": "error",
-    "weak-key": "error", "key-mismatch": "error", "rejected": "error", "contains-root": "warning",
-    "extra-cert": "warning", "duplicate-cert": "warning", "expires-soon": "warning",
-    "private-key-present": "warning", "multiple-leaves": "warning", "no-leaf": "info",
-}
 FIX_FOR = {
     "wrong-order": "reorder", "missing-intermediate": "complete", "extra-cert": "drop-extras",
     "duplicate-cert": "drop-extras", "contains-root": "drop-root",
