@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import ipaddress
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -183,3 +187,49 @@ def resign_with_weak_hash(issued: Issued, signer: rsa.RSAPrivateKey, weak: str =
     assert len(signature) == len(old_sig)
     new = der.replace(issued.cert.tbs_certificate_bytes, tbs).replace(sha256_oid, weak_oid).replace(old_sig, signature)
     return x509.load_der_x509_certificate(new)
+
+
+def der_of(issued: Issued) -> bytes:
+    return issued.cert.public_bytes(serialization.Encoding.DER)
+
+
+def cross_sign(subject: Issued, by: Issued) -> Issued:
+    """``subject``'s name and key, issued by ``by`` (a cross-signed CA certificate)."""
+    return make(subject.cert.subject.rfc4514_string().removeprefix("CN="), by, key=subject.key, ca=True)
+
+
+def aia_hierarchy(base: str, prefix: str = "AIA") -> Hierarchy:
+    """root -> intermediate -> leaf, each child's AIA caIssuers at ``{base}/root.der`` / ``{base}/inter.der``."""
+    root = ca(f"{prefix} Root")
+    inter = ca(f"{prefix} Intermediate", root, aia=f"{base}/root.der")
+    leaf = make(f"{prefix.lower()}.example", inter, aia=f"{base}/inter.der")
+    return Hierarchy(root, inter, leaf)
+
+
+@contextmanager
+def serve_http(bodies: dict[str, bytes]) -> Iterator[str]:
+    """Serve ``bodies`` (path -> bytes, read at request time; 404 otherwise) on 127.0.0.1; yields the base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pkix-cert")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_a: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -76,7 +76,11 @@ class CertEntry:
 
     @cached_property
     def spki(self) -> bytes:
-        return self.cert.public_key().public_bytes(*_SPKI)
+        """The SubjectPublicKeyInfo; a key this build cannot parse gets a unique stand-in."""
+        try:
+            return self.cert.public_key().public_bytes(*_SPKI)
+        except Exception:  # noqa: BLE001 - unsupported or malformed keys raise various types
+            return b"unparsable-key:" + self.sha256.encode()
 
     @cached_property
     def self_issued(self) -> bool:
@@ -173,7 +177,7 @@ class Bundle:
 def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension | None:
     try:
         return cert.extensions.get_extension_for_oid(oid)
-    except (x509.ExtensionNotFound, ValueError):
+    except Exception:  # noqa: BLE001 - absent, duplicated or malformed extensions all read as "none"
         return None
 
 
