@@ -141,6 +141,18 @@ def weak_key(cert: x509.Certificate) -> str | None:
     return "a public key of a type clients cannot use"
 
 
+def extension_problem(cert: x509.Certificate) -> str | None:
+    """Why the certificate's extensions cannot be read (duplicates, malformed values), or None.
+
+    Every client refuses such a certificate; the engine's other checks see its extensions as absent.
+    """
+    try:
+        cert.extensions
+    except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType, ValueError, TypeError) as exc:
+        return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return None
+
+
 def weak_signature(cert: x509.Certificate) -> str | None:
     return WEAK_SIGNATURES.get(cert.signature_algorithm_oid)
 
@@ -149,7 +161,13 @@ def weak_signature(cert: x509.Certificate) -> str | None:
 
 
 def name_constraint_violations(cert: x509.Certificate, nc: x509.NameConstraints, *, is_leaf: bool) -> list[str]:
-    """The names of ``cert`` that fall outside ``nc``."""
+    """The names of ``cert`` that fall outside ``nc``.
+
+    RFC 5280 6.1.3 (b): name constraints are not applied to a self-issued certificate unless it is
+    the last one of the path (a CA's key-rollover certificate keeps working).
+    """
+    if not is_leaf and cert.subject == cert.issuer:
+        return []
     ext = san(cert)
     dns = [str(n).lower().rstrip(".") for n in ext.get_values_for_type(x509.DNSName)] if ext else []
     ips = list(ext.get_values_for_type(x509.IPAddress)) if ext else []
@@ -158,54 +176,87 @@ def name_constraint_violations(cert: x509.Certificate, nc: x509.NameConstraints,
         cn = common_name(cert)
         if cn and "." in cn and " " not in cn:
             dns = [cn.lower()]
-    bad: list[str] = []
     permitted = list(nc.permitted_subtrees or [])
     excluded = list(nc.excluded_subtrees or [])
-    for name in dns:
-        if _violates(name, permitted, excluded, x509.DNSName, _dns_in):
-            bad.append(f"DNS:{name}")
-    for ip in ips:
-        if _violates(ip, permitted, excluded, x509.IPAddress, _ip_in):
-            bad.append(f"IP:{ip}")
-    for mail in mails:
-        if _violates(mail, permitted, excluded, x509.RFC822Name, _mail_in):
-            bad.append(f"email:{mail}")
+    bad: list[str] = []
+    for kind, names, label in ((x509.DNSName, dns, "DNS"), (x509.IPAddress, ips, "IP"), (x509.RFC822Name, mails, "email")):
+        if not names:
+            continue
+        perm = _Subtrees(kind, [g.value for g in permitted if isinstance(g, kind)])
+        excl = _Subtrees(kind, [g.value for g in excluded if isinstance(g, kind)])
+        for name in names:
+            if excl.contains(name) or (perm and not perm.contains(name)):
+                bad.append(f"{label}:{name}")
     return bad
 
 
-def _violates(name, permitted, excluded, kind, inside) -> bool:  # type: ignore[no-untyped-def]
-    perm = [g.value for g in permitted if isinstance(g, kind)]
-    excl = [g.value for g in excluded if isinstance(g, kind)]
-    if any(inside(name, c) for c in excl):
-        return True
-    return bool(perm) and not any(inside(name, c) for c in perm)
+class _Subtrees:
+    """The subtrees of one name type, indexed so a name is checked in time linear in its labels.
+
+    Names in a certificate and constraints in its issuers are attacker-controlled: thousands of
+    each must not cost millions of comparisons.
+    """
+
+    def __init__(self, kind: type, values: list[object]) -> None:
+        self.kind = kind
+        self.count = len(values)
+        self.everything = False
+        self.exact: set[str] = set()  # DNS "example.com" (and its subdomains); e-mail mailbox or host
+        self.dotted: set[str] = set()  # ".example.com": proper subdomains only
+        self.networks: dict[tuple[int, int], set[int]] = {}  # (IP version, prefix) -> network addresses
+        for value in values:
+            if kind is x509.IPAddress:
+                if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+                    key = (value.version, value.prefixlen)
+                    self.networks.setdefault(key, set()).add(int(value.network_address))
+                continue
+            c = str(value).lower()
+            if kind is x509.DNSName:
+                c = c.rstrip(".")
+                if not c:
+                    self.everything = True
+            (self.dotted if c.startswith(".") and "@" not in c else self.exact).add(c)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def contains(self, name: object) -> bool:
+        if self.kind is x509.IPAddress:
+            return self._ip(name)
+        assert isinstance(name, str)
+        if self.kind is x509.DNSName:
+            return self._dns(name)
+        return self._mail(name)
+
+    def _dns(self, name: str) -> bool:
+        if self.everything:
+            return True
+        if name.startswith("*."):  # a wildcard is inside ".example.com" when its base is example.com or below
+            name = name[2:]
+            if "." + name in self.dotted:
+                return True
+        suffixes = _dot_suffixes(name)
+        if not self.dotted.isdisjoint(suffixes):
+            return True
+        return name in self.exact or any(s[1:] in self.exact for s in suffixes)
+
+    def _ip(self, ip: object) -> bool:
+        if not isinstance(ip, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return False
+        bits = ip.max_prefixlen
+        value = int(ip)
+        for (version, prefix), addresses in self.networks.items():
+            if version == ip.version and (value >> (bits - prefix) << (bits - prefix)) in addresses:
+                return True
+        return False
+
+    def _mail(self, mail: str) -> bool:
+        if mail in self.exact:  # a constraint naming one mailbox
+            return True
+        host = mail.rsplit("@", 1)[-1]
+        return host in self.exact or not self.dotted.isdisjoint(_dot_suffixes(host))
 
 
-def _dns_in(name: str, constraint: str) -> bool:
-    c = constraint.lower().rstrip(".")
-    if not c:
-        return True
-    if name.startswith("*."):
-        name = name[2:]
-        if c.startswith("."):
-            return name == c[1:] or name.endswith(c)
-    if c.startswith("."):
-        return name.endswith(c)
-    return name == c or name.endswith("." + c)
-
-
-def _ip_in(ip: object, network: object) -> bool:
-    if isinstance(network, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and isinstance(
-            ip, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
-        return ip.version == network.version and ip in network
-    return False
-
-
-def _mail_in(mail: str, constraint: str) -> bool:
-    c = constraint.lower()
-    if "@" in c:
-        return mail == c
-    host = mail.rsplit("@", 1)[-1]
-    if c.startswith("."):
-        return host.endswith(c)
-    return host == c
+def _dot_suffixes(name: str) -> set[str]:
+    """``a.b.c`` -> {``.b.c``, ``.c``}: every suffix that starts at a dot."""
+    return {name[i:] for i, ch in enumerate(name) if ch == "."}

@@ -20,6 +20,7 @@ FIX_FOR = {
     "duplicate-cert": "drop-extras", "contains-root": "drop-root",
 }
 EXPIRES_SOON = timedelta(days=30)
+MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
 PURPOSE_EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
@@ -31,10 +32,13 @@ class Policy:
     purpose: str = "server"
     at: datetime | None = None
     judge_order: bool = True
+    max_chain_depth: int | None = None  # intermediates a verifier accepts; None: the strict verifier's default
 
     @property
     def when(self) -> datetime:
-        return self.at if self.at is not None else datetime.now(timezone.utc)
+        """The validation time in whole seconds: certificate validity has one-second granularity."""
+        at = self.at if self.at is not None else datetime.now(timezone.utc)
+        return at.replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def diagnose(
     report = Report(bundle, policy, graph, leaf, path, roles, findings)
 
     if leaf is not None and path is not None:
+        report.path = path = _clean_path(report)
         _order_findings(report, unique, add)
         _path_findings(report, add)
         _chain_findings(report, add)
@@ -185,6 +190,8 @@ def diagnose(
             report.strict_error = strict.raw
             if not strict.explained_by(report.codes()):
                 findings.append(Finding("rejected", tuple(c.sha256 for c in strict.certs), strict.message))
+        if not path.trusted and not report.errors:  # never call an untrusted chain ok
+            add("missing-intermediate", [path.top], f"No path from {_q(leaf)} reaches a trust anchor.")
     elif unique:
         add("no-leaf", [], f"Only CA certificates were loaded ({len(unique)}): this looks like a trust "
             "bundle, not a server's chain, so there is no leaf to validate.")
@@ -295,8 +302,7 @@ def _path_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
         add("untrusted-root", [top], f"{who}, which is not a trust anchor here; pass it with --roots if it is "
             "your private root, or have the certificate issued by a trusted CA.")
         return
-    claimed = graph.claimed_issuers(top)
-    if claimed:
+    if graph.claimed_issuers(top) and not graph.issuers(top):
         return  # reported as bad-signature below
     if path.end == "too-long":
         add("rejected", [top], f"The chain is longer than {len(path.certs)} certificates without reaching a "
@@ -354,6 +360,28 @@ def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type
 # --- checks on each certificate of the chosen chain --------------------------------------------
 
 
+def _has_errors(report: Report, path: Path, *, strict: bool) -> bool:
+    """Whether the checks on the certificates of ``path`` (and the strict verifier) find an error."""
+    trial = Report(report.bundle, report.policy, report.graph, report.leaf, path, report.roles)
+    codes: list[str] = []
+    _chain_findings(trial, lambda code, certs, msg: codes.append(code))
+    if any(SEVERITY[c] == "error" for c in codes):
+        return True
+    return strict and second_opinion(trial) is not None
+
+
+def _clean_path(report: Report) -> Path:
+    """The shortest trusted path, unless it has an error another trusted path avoids (then that one)."""
+    path = report.path
+    assert path is not None and report.leaf is not None
+    if not path.trusted or not _has_errors(report, path, strict=False):
+        return path
+    for alt in report.graph.trusted_paths(report.leaf, MAX_ALTERNATIVES):
+        if alt.certs != path.certs and not _has_errors(report, alt, strict=True):
+            return alt
+    return path
+
+
 def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
     path, graph, policy = report.path, report.graph, report.policy
     assert path is not None and report.leaf is not None
@@ -371,6 +399,10 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
         elif cert.not_valid_after_utc - at <= EXPIRES_SOON:
             days = (cert.not_valid_after_utc - at).days
             add("expires-soon", [entry], f"{_q(entry)} expires in {days} day(s), on {_iso(cert.not_valid_after_utc)}.")
+        unreadable = checks.extension_problem(cert)
+        if unreadable:
+            add("rejected", [entry], f"The extensions of {_q(entry)} cannot be read ({unreadable}); every "
+                "client refuses such a certificate. Re-issue it.")
         weak = checks.weak_key(cert)
         if weak:
             add("weak-key", [entry], f"{_q(entry)} has {weak}; strict clients refuse it.")
@@ -415,8 +447,8 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
             add("wrong-purpose", [issuer], f"The CA {_q(issuer)} restricts its extended key usage and does not "
                 f"allow {policy.purpose} authentication, so nothing it issues is valid for that.")
 
-    # certificates anywhere on the way up whose signature failed against every same-named issuer
-    for entry in unique_reachable(report):
+    # certificates of the chosen path whose signature failed against every same-named issuer
+    for entry in chain:
         if not graph.issuers(entry) and graph.claimed_issuers(entry):
             claimed = graph.claimed_issuers(entry)[0]
             add("bad-signature", [entry], f"{_q(entry)} names '{entry.issuer}' as its issuer, but the key of "

@@ -8,7 +8,7 @@ verifies; a name match whose signature fails is remembered as a *claimed* edge (
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -21,6 +21,7 @@ from .stores import CertPool, TrustStore
 
 MAX_PATH = 64  # no path is searched beyond this many certificates
 MAX_CHECKS_PER_CERT = 64  # signature checks against same-named candidates, per certificate
+MAX_PARTIAL_PATHS = 1024  # partial paths explored when listing alternative trusted paths
 
 
 class Sig(Enum):
@@ -150,6 +151,20 @@ class SignerGraph:
     def is_anchor(self, entry: CertEntry) -> bool:
         return self.anchors.is_anchor(entry)
 
+    def anchor_for(self, entry: CertEntry) -> CertEntry:
+        """The store's own certificate for an anchor reached through a cross-certificate of it.
+
+        A served cross-certificate (same name and key, another issuer) of a trusted root is trusted
+        because of the root's key: the path ends at the root as the store holds it, whose extensions
+        (not the cross-certificate's) then apply. A self-issued copy is kept as served.
+        """
+        if entry.sha256 in self.anchors or entry.self_issued:
+            return entry
+        for cand in self.anchors.by_subject(entry.subject_der):
+            if cand.spki == entry.spki:
+                return cand
+        return entry
+
     def in_bundle(self, entry: CertEntry) -> bool:
         return entry.sha256 in self.loaded
 
@@ -186,9 +201,35 @@ class SignerGraph:
                 parents[issuer.sha256] = node
                 nodes[issuer.sha256] = issuer
                 if self.is_anchor(issuer):
-                    return Path(self._unwind(issuer, parents), True, "anchor")
+                    return Path(self._unwind(node, parents) + (self.anchor_for(issuer),), True, "anchor")
                 queue.append((issuer, depth + 1))
         return None
+
+    def trusted_paths(self, leaf: CertEntry, limit: int) -> Iterator[Path]:
+        """Up to ``limit`` distinct trusted paths from ``leaf``, shortest first (bounded work)."""
+        if self.is_anchor(leaf):
+            yield Path((leaf,), True, "anchor")
+            return
+        queue: deque[tuple[CertEntry, ...]] = deque([(leaf,)])
+        explored = 0
+        while queue and limit > 0:
+            partial = queue.popleft()
+            if len(partial) >= MAX_PATH:
+                continue
+            keys = {(e.subject_der, e.spki) for e in partial}
+            for issuer in self._next(partial[-1]):
+                if (issuer.subject_der, issuer.spki) in keys:
+                    continue
+                if self.is_anchor(issuer):
+                    yield Path(partial + (self.anchor_for(issuer),), True, "anchor")
+                    limit -= 1
+                    if limit <= 0:
+                        return
+                    continue
+                explored += 1
+                if explored > MAX_PARTIAL_PATHS:
+                    return
+                queue.append(partial + (issuer,))
 
     def _longest_untrusted(self, leaf: CertEntry) -> Path:
         """No anchor is reachable: prefer a path to a self-signed root, else the longest one."""

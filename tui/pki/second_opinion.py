@@ -97,6 +97,12 @@ def _subject(report: Report) -> v.DNSName | v.IPAddress | None:
         return None
 
 
+def _max_depth(report: Report) -> int:
+    """The policy's limit on intermediates (``Policy.max_chain_depth`` when it has one), else the default."""
+    depth = getattr(report.policy, "max_chain_depth", None)
+    return depth if isinstance(depth, int) and 0 <= depth <= 255 else MAX_CHAIN_DEPTH
+
+
 def second_opinion(report: Report) -> StrictResult | None:
     """Run the strict verifier on the chosen path; None when it accepts (or the path is untrusted)."""
     path = report.path
@@ -106,7 +112,7 @@ def second_opinion(report: Report) -> StrictResult | None:
     chain = path.certs
     anchor = chain[-1]
     builder = v.PolicyBuilder().store(v.Store([anchor.cert])).time(report.policy.when)
-    builder = builder.max_chain_depth(max(MAX_CHAIN_DEPTH, 1))
+    builder = builder.max_chain_depth(_max_depth(report))
     intermediates = [e.cert for e in chain[1:-1]]
     try:
         if report.policy.purpose == "client":
@@ -169,6 +175,10 @@ def strict_only_problem(chain: tuple[CertEntry, ...]) -> tuple[CertEntry, str] |
 def translate(raw: str, chain: tuple[CertEntry, ...]) -> str:
     """The verifier's refusal, quoted, with a plain explanation where one is known."""
     quoted = re.sub(r"\s*\(encountered processing <Certificate\(.*\)>\)\s*$", "", raw).strip()
+    if "max depth" in raw:
+        n = max(len(chain) - 2, 0)
+        return (f"The chain has {n} intermediate certificate(s), more than the verifier allows (its maximum "
+                f"chain depth); clients with that limit cannot reach the trust anchor. (strict verifier: \"{quoted}\")")
     problem = strict_only_problem(chain)
     if problem is not None and ("criticality" in raw or "2.5.29.35" in raw or "exhausted" in raw):
         return f"{problem[1]} (strict verifier: \"{quoted}\")"
