@@ -1,0 +1,100 @@
+"""Shared helpers for the Pilot and snapshot tests: a fixed clock, a fake clipboard, settling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import make_app
+from tui.app.app import ChainDoctorApp
+from tui.cli import build_parser
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
+ROOTS = str(SAMPLES / "roots" / "local-root.pem")
+FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+SIZE = (120, 40)
+
+
+def new_app(*argv: str, system_roots: bool = False) -> ChainDoctorApp:
+    """The app as ``chaindoctor ARGV`` would start it, with a fixed clock and no system roots."""
+    args = build_parser()["app"].parse_args([*argv, *([] if system_roots else ["--no-system-roots"])])
+    app = make_app(args, now=lambda: FIXED_NOW)
+    assert isinstance(app, ChainDoctorApp)
+    return app
+
+
+def sample(name: str) -> str:
+    return str(SAMPLES / name)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait until background analysis is done and the screen has caught up."""
+    app = pilot.app
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not getattr(app, "busy", False):
+            break
+    await pilot.pause()
+
+
+@dataclass
+class FakeClipboard:
+    """Stands in for pyperclip so tests never touch (or need) a real clipboard."""
+
+    text: str = ""
+    copies: list[str] = field(default_factory=list)
+    fail: bool = False
+
+    def copy(self, text: str) -> None:
+        if self.fail:
+            import pyperclip
+
+            raise pyperclip.PyperclipException("could not find a copy/paste mechanism")
+        self.copies.append(text)
+        self.text = text
+
+    def paste(self) -> str:
+        if self.fail:
+            import pyperclip
+
+            raise pyperclip.PyperclipException("could not find a copy/paste mechanism")
+        return self.text
+
+
+@pytest.fixture(autouse=True)
+def clipboard(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClipboard]:
+    import pyperclip
+
+    fake = FakeClipboard()
+    monkeypatch.setattr(pyperclip, "copy", fake.copy)
+    monkeypatch.setattr(pyperclip, "paste", fake.paste)
+    yield fake
+
+
+@dataclass
+class Notes:
+    """Every notification the app raised (message, title, severity)."""
+
+    items: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "\n".join(f"{t}: {m}" for m, t, _ in self.items)
+
+
+def record_notes(app: ChainDoctorApp) -> Notes:
+    notes = Notes()
+    original = app.notify
+
+    def notify(message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        notes.items.append((message, title, severity))
+        original(message, title=title, severity=severity, timeout=timeout, markup=markup)  # type: ignore[arg-type]
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notes

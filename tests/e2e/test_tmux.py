@@ -1,0 +1,107 @@
+"""End to end in a real terminal: tmux runs the installed ``chaindoctor``; f, s, Enter saves the fix."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tui.pki.diagnose import Policy, diagnose
+from tui.pki.load import load_file
+from tui.pki.stores import load_trust
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
+ENTRY_POINT = Path(sys.executable).parent / ("chaindoctor.exe" if os.name == "nt" else "chaindoctor")
+TIMEOUT = 30.0
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not ENTRY_POINT.exists(), reason=f"no chaindoctor entry point beside {sys.executable}"),
+]
+
+
+class Tmux:
+    """One detached session on a private tmux server (never the user's own)."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.socket = f"chaindoctor-e2e-{uuid.uuid4().hex[:8]}"
+        self.session = "chaindoctor"
+        self.cwd = cwd
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check,
+                              timeout=TIMEOUT)
+
+    def start(self, command: list[str]) -> None:
+        env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+        exports = [arg for k, v in env.items() for arg in ("-e", f"{k}={v}")]
+        self.run("new-session", "-d", "-s", self.session, "-x", "120", "-y", "40", "-c", str(self.cwd),
+                 *exports, " ".join(_quote(c) for c in command))
+        self.run("set-option", "-t", self.session, "remain-on-exit", "on")
+
+    def screen(self) -> str:
+        result = self.run("capture-pane", "-p", "-t", self.session, check=False)
+        return result.stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+
+    def wait_for(self, what: str, predicate: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the screen shows:\n{self.screen()}")
+
+    def dead(self) -> bool:
+        result = self.run("display-message", "-p", "-t", self.session, "#{pane_dead}", check=False)
+        return result.returncode != 0 or result.stdout.strip() == "1"
+
+    def close(self) -> None:
+        self.run("kill-session", "-t", self.session, check=False)
+        self.run("kill-server", check=False)
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def test_fix_and_save_in_a_real_terminal(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "demo.pem", tmp_path / "demo.pem")
+    roots = str(SAMPLES / "roots" / "local-root.pem")
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([str(ENTRY_POINT), "demo.pem", "--roots", roots, "--no-system-roots"])
+        tmux.wait_for("the broken verdict", lambda: "BROKEN" in tmux.screen() and "Fix all" in tmux.screen())
+        tmux.keys("f")
+        tmux.wait_for("the fixed verdict", lambda: "chaindoctor — OK" in tmux.screen())
+        tmux.keys("s")
+        tmux.wait_for("the save dialog", lambda: "Save the chain" in tmux.screen())
+        tmux.keys("Enter")
+        saved = tmp_path / "demo.fixed.pem"
+        tmux.wait_for("the saved file", lambda: saved.exists() and b"END CERTIFICATE" in saved.read_bytes())
+        tmux.wait_for("the saved notice", lambda: "Saved" in tmux.screen())
+        tmux.keys("q")
+        tmux.wait_for("the app to exit", tmux.dead)
+    finally:
+        tmux.close()
+
+    bundle = load_file(str(saved))
+    subjects = [e.subject for e in bundle.certs]
+    assert subjects == ["CN=orders.fin.service.local", "CN=*.fin.service.local Intermediate CA",
+                        "CN=*.service.local Intermediate CA"]
+    assert len({e.sha256 for e in bundle.certs}) == len(bundle.certs)  # no duplicate
+    assert all(not e.self_issued for e in bundle.certs)  # no root
+    report = diagnose(bundle, load_trust([roots], system=False), Policy())
+    assert report.errors == [] and report.verdict == "ok"
+    assert [f.code for f in report.findings] == []

@@ -1,0 +1,137 @@
+"""Save, copy, paste and open: the app's file and clipboard actions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from ..pki import fixes
+from ..pki.load import LoadError, load_bytes, load_file
+from ..pki.model import Bundle
+from ..pki.save import SaveError, atomic_write
+from . import clipboard, render
+from .jobs import Outcome, one_line
+from .screens.dialogs import ConfirmScreen, OpenScreen, PasteScreen, SaveRequest, SaveScreen
+from .view import make_view
+
+if TYPE_CHECKING:
+    from .app import ChainDoctorApp
+
+
+class FileActions:
+    """``s`` save, ``y`` copy, ``p`` paste, ``O`` open (mixed into the app)."""
+
+    def action_save(self: ChainDoctorApp) -> None:
+        if self._queued("save"):
+            return
+        bundle = self.history.current
+        screen = SaveScreen(self.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs))
+        self._dialog(screen, self._save_answered)
+
+    def _save_answered(self: ChainDoctorApp, request: SaveRequest | None) -> None:
+        if request is None:
+            return
+        path = Path(os.path.expanduser(request.path))
+        if path.exists() and not path.is_dir():
+            question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
+            self._dialog(ConfirmScreen(question, yes="Overwrite"),
+                         lambda yes: self._write(path, request, overwrite=True) if yes else None)
+            return
+        self._write(path, request, overwrite=False)
+
+    def _write(self: ChainDoctorApp, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
+        bundle = self.history.current
+        data = fixes.to_pem(bundle, include_keys=request.include_keys)
+        try:
+            atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
+        except SaveError as exc:
+            self.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
+            return
+        self.history.mark_saved()
+        keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
+        self.notify(f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}",
+                    title="Saved", markup=False)
+        self._show_verdict()
+        self._bindings_changed()
+
+    def action_copy(self: ChainDoctorApp) -> None:
+        if self._queued("copy"):
+            return
+        text = fixes.to_pem(self.history.current, include_keys=False)
+        if "PRIVATE KEY" in text:  # never: to_pem leaves keys out; belt and braces
+            self.notify("Refusing to copy: the text holds a private key.", severity="error")
+            return
+        self.copy_to_clipboard(text)
+        count = len(self.history.current.certs)
+        problem = clipboard.copy(text)
+        if problem is None:
+            self.notify(f"{count} certificate(s) copied as PEM (no private key).", title="Copied")
+        else:
+            self.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
+                        "some terminals ignore; press s to save it to a file instead.",
+                        title="No system clipboard", severity="warning", markup=False, timeout=10)
+
+    def action_paste(self: ChainDoctorApp) -> None:
+        if self._queued("paste"):
+            return
+        text, problem = clipboard.paste()
+        if text is not None and "-----BEGIN" in text:
+            self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), "<clipboard>",
+                                                                      password=self.session.password),
+                                                  None, "clipboard"))
+            return
+        reason = problem or "The clipboard holds no PEM certificate."
+        self._dialog(PasteScreen(reason), self._pasted)
+
+    def _pasted(self: ChainDoctorApp, text: str | None) -> None:
+        if text:
+            self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), "<pasted>",
+                                                                      password=self.session.password),
+                                                  None, "pasted text"))
+
+    def action_open(self: ChainDoctorApp) -> None:
+        if self._queued("open"):
+            return
+        self._dialog(OpenScreen(), self._opened)
+
+    def _opened(self: ChainDoctorApp, path: str | None) -> None:
+        if path:
+            spec = os.path.expanduser(path)
+            self._discard_then(lambda: self._load(lambda: load_file(spec, password=self.session.password),
+                                                  spec, spec))
+
+    def _discard_then(self: ChainDoctorApp, go: Callable[[], None]) -> None:
+        if not self.history.dirty:
+            go()
+            return
+        question = Text("The repairs you made are not saved. Open another bundle anyway?")
+        self._dialog(ConfirmScreen(question, yes="Discard repairs"), lambda yes: go() if yes else None)
+
+    def _load(self: ChainDoctorApp, loader: Callable[[], Bundle], source_file: str | None, label: str) -> None:
+        now = self.now()
+        session = self.session
+
+        def job() -> Outcome:
+            try:
+                bundle = loader()
+            except LoadError as exc:
+                return Outcome(error=one_line(exc))
+            if not bundle.certs:
+                return Outcome(error=f"{label}: no certificate could be read")
+            return Outcome(view=make_view(session, bundle, now), bundle=bundle)
+
+        def done(outcome: Outcome) -> None:
+            assert outcome.bundle is not None and outcome.view is not None
+            self.history.reset(outcome.bundle)
+            self.session.replace_bundle(outcome.bundle, source_file=source_file, label=label)
+            self.sub_title = render.safe_path(label)
+            self._remember(outcome.bundle, outcome.view)
+            self._show(outcome.view)
+            count = len(outcome.bundle.certs)
+            self.notify(f"{count} certificate(s) from {render.safe(label, 120)}", title="Opened", markup=False)
+
+        self._start(job, done, f"Loading {render.safe(label, 60)}…")

@@ -1,0 +1,1 @@
+"""Modal dialogs: confirm, save, open, paste and help."""

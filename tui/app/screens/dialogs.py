@@ -1,0 +1,167 @@
+"""Small modal dialogs. Each dismisses with its answer, or None when cancelled (Escape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; ``y``/Enter on the yes button, ``n``/Escape for no."""
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "No"), Binding("y", "answer(True)", "Yes")]
+
+    def __init__(self, question: str | Text, *, yes: str = "Yes", no: str = "Cancel", detail: str | Text = "",
+                 yes_first: bool = False) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question if isinstance(question, Text) else Text(question)
+        self.detail = detail if isinstance(detail, Text) else Text(detail)
+        self.yes, self.no, self.yes_first = yes, no, yes_first
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="question")
+            if self.detail.plain:
+                yield Static(self.detail, classes="detail")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="primary", id="yes")
+                yield Button(self.no, id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes" if self.yes_first else "#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    path: str
+    include_keys: bool
+
+
+class SaveScreen(ModalScreen[SaveRequest | None]):
+    """Where to save the chain; Enter saves. Private keys only when the box is ticked."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: str, *, has_keys: bool, count: int) -> None:
+        super().__init__(classes="dialog-screen")
+        self.default, self.has_keys, self.count = default, has_keys, count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Save the chain ({self.count} certificate{'s' if self.count != 1 else ''}) as PEM to:",
+                        markup=False)
+            field = Input(self.default, id="path", select_on_focus=False)
+            field.cursor_blink = False
+            yield field
+            if self.has_keys:
+                yield Checkbox("include private key (the file gets mode 0600)", False, id="keys")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _submit(self) -> None:
+        path = self.query_one(Input).value.strip()
+        if not path:
+            self.query_one("#error", Static).update("Give a file name.")
+            return
+        keys = self.has_keys and self.query_one("#keys", Checkbox).value
+        self.dismiss(SaveRequest(path, keys))
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class OpenScreen(ModalScreen[str | None]):
+    """A path to open (PEM, DER, PKCS#7 or PKCS#12)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: str = "") -> None:
+        super().__init__(classes="dialog-screen")
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Open a certificate bundle (PEM, DER, PKCS#7, PKCS#12):")
+            field = Input(self.default, placeholder="path/to/chain.pem", id="path")
+            field.cursor_blink = False
+            yield field
+            with Horizontal(classes="buttons"):
+                yield Button("Open", variant="primary", id="open")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#open")
+    def _open(self) -> None:
+        path = self.query_one(Input).value.strip()
+        if path:
+            self.dismiss(path)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PasteScreen(ModalScreen[str | None]):
+    """Paste PEM text by hand where no system clipboard is reachable; Ctrl+S loads it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "load", "Load")]
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(classes="dialog-screen")
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Paste the certificates (PEM) below, then press Ctrl+S or Load.", markup=False)
+            if self.reason:
+                yield Static(Text(self.reason, style="dim"), classes="detail")
+            area = TextArea(id="pem", soft_wrap=False)
+            area.cursor_blink = False
+            yield area
+            with Horizontal(classes="buttons"):
+                yield Button("Load", variant="primary", id="load")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @on(Button.Pressed, "#load")
+    def action_load(self) -> None:
+        text = self.query_one(TextArea).text
+        if text.strip():
+            self.dismiss(text)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,41 @@
+"""Everything the panes show for one bundle, computed off the UI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..pki.diagnose import Report
+from ..pki.model import Bundle
+from .forest import Forest, build_forest, order_break, order_marks, position_index
+from .session import Session
+
+
+@dataclass(frozen=True)
+class View:
+    """A report and what the panes derive from it."""
+
+    report: Report
+    forest: Forest
+    where: dict[str, list[int]]  # sha256 -> 1-based positions in the bundle
+    break_index: int | None  # first chain certificate not followed by its issuer
+    marks: dict[int, bool]  # bundle index -> whether the next chain certificate signed it
+
+    @property
+    def summary(self) -> str:
+        """``BROKEN — 1 error, 2 warnings`` or ``OK`` (``OK — 1 warning``)."""
+        findings = self.report.findings
+        errors = sum(f.severity == "error" for f in findings)
+        warnings = sum(f.severity == "warning" for f in findings)
+        parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        head = "BROKEN" if self.report.verdict == "broken" else "OK"
+        return head + (" — " + ", ".join(parts) if parts else "")
+
+
+def make_view(session: Session, bundle: Bundle, now: datetime) -> View:
+    """Diagnose ``bundle`` and lay out its tree (slow for huge bundles: call it from a worker)."""
+    report = session.analyse(bundle, now)
+    return View(report, build_forest(report, session.search), position_index(report), order_break(report),
+                order_marks(report))

@@ -1,0 +1,195 @@
+"""The signer tree: trust anchor at the top, the leaf at the bottom, built lazily as nodes expand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ...pki.diagnose import Report
+from ...pki.model import CertEntry
+from .. import render
+from ..forest import Extras, Forest, Missing, Top
+
+CHUNK = 200  # children added per expansion; the rest hide behind a "… more" node
+EXPAND_LIMIT = 100  # with no chain to follow (a trust bundle), open this many nodes from the top
+
+
+@dataclass(frozen=True)
+class CertRef:
+    """A certificate node; ``index`` is its bundle position in the extras branch (for its own role)."""
+
+    entry: CertEntry
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Where a missing issuer may be had (an AIA URL or a search-pool file)."""
+
+    text: str
+
+
+@dataclass
+class Item:
+    """What a tree node stands for, and whether its children were added yet."""
+
+    value: CertRef | Missing | Extras | Hint | None
+    populated: bool = False
+    rest: list[CertRef] = field(default_factory=list)  # for a "… more" node: what it still hides
+
+
+class SignerTree(Tree[Item]):
+    """Who signed whom. Children are added when a node is first expanded."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("signers", data=Item(None, True), **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.guide_depth = 3
+        self._report: Report | None = None
+        self._forest = Forest()
+        self._now = datetime.now()
+        self._where: dict[str, list[int]] = {}
+        self._roles: dict[str, str] = {}
+
+    def role_of(self, entry: CertEntry) -> str:
+        """The role of a certificate on the tree (``anchor`` for one from the trust store)."""
+        return self._roles.get(entry.sha256, "anchor")
+
+    def cursor_target(self) -> tuple[CertEntry, str] | Missing | None:
+        """What the highlighted node shows: a certificate and its role, or a missing issuer."""
+        node = self.cursor_node
+        value = node.data.value if node is not None and node.data is not None else None
+        if isinstance(value, CertRef):
+            assert self._report is not None
+            role = self._report.roles[value.index] if value.index is not None else self.role_of(value.entry)
+            return value.entry, role
+        if isinstance(value, Missing):
+            return value
+        if isinstance(value, Hint) and node is not None and node.parent is not None:
+            parent = node.parent.data
+            return parent.value if parent is not None and isinstance(parent.value, Missing) else None
+        return None
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def show(self, report: Report, forest: Forest, where: dict[str, list[int]], now: datetime) -> None:
+        """Replace the tree with this report's; expand the chain and put the cursor on the leaf."""
+        self._report, self._forest, self._where, self._now = report, forest, where, now
+        self._roles = {}
+        for entry, role in zip(report.bundle.certs, report.roles):
+            if role != "duplicate":
+                self._roles.setdefault(entry.sha256, role)
+        self.cursor_line = -1
+        self.clear()
+        chain_node: TreeNode[Item] | None = None
+        for top in forest.tops:
+            node = self._add_top(top)
+            chain_node = chain_node or (node if self._on_chain(top) else None)
+        if forest.extras.indexes:
+            count = len(forest.extras.indexes)
+            label = Text.assemble(("Extra and duplicate certificates", "bold yellow"), (f"  ({count})", "dim"))
+            extras = self.root.add(label, Item(forest.extras), allow_expand=True)
+            if count <= 10:
+                self._populate(extras)
+                extras.expand()
+        target = self._expand_chain(chain_node)
+        if chain_node is None:
+            self._expand_small(EXPAND_LIMIT)
+        _ = self.last_line  # lay the lines out so the cursor can land on a node
+        self.move_cursor(target or (self.root.children[0] if self.root.children else None))
+
+    def _expand_small(self, budget: int) -> None:
+        """Open the tops and their descendants, breadth first, while fewer than ``budget`` nodes show."""
+        queue = [n for n in self.root.children if isinstance(n.data.value, (CertRef, Missing))]  # type: ignore[union-attr]
+        shown = len(self.root.children)
+        while queue and shown < budget:
+            node = queue.pop(0)
+            self._populate(node)
+            if not node.children:
+                continue
+            node.expand()
+            shown += len(node.children)
+            queue += list(node.children)
+
+    def _on_chain(self, top: Top) -> bool:
+        if isinstance(top, Missing):
+            return any(k.sha256 in self._forest.chain for k in self._forest.kids(top))
+        return top.sha256 in self._forest.chain
+
+    def _add_top(self, top: Top) -> TreeNode[Item]:
+        if isinstance(top, Missing):
+            return self.root.add(render.missing_label(top), Item(top), allow_expand=True)
+        return self._add_cert(self.root, CertRef(top))
+
+    def _add_cert(self, parent: TreeNode[Item], ref: CertRef) -> TreeNode[Item]:
+        entry = ref.entry
+        assert self._report is not None
+        graph = self._report.graph
+        if ref.index is not None:
+            role = self._report.roles[ref.index]
+        else:
+            role = self.role_of(entry)
+        where = [ref.index + 1] if ref.index is not None else self._where.get(entry.sha256, [])
+        label = render.cert_label(entry, role, where, self._now,
+                                  anchor=graph.is_anchor(entry), self_signed=graph.is_self_signed(entry))
+        has_kids = ref.index is None and bool(self._forest.children.get(entry.sha256))
+        return parent.add(label, Item(ref), allow_expand=has_kids)
+
+    def _expand_chain(self, node: TreeNode[Item] | None) -> TreeNode[Item] | None:
+        """Expand from the top of the chain down to the leaf; return the leaf's node."""
+        last = node
+        while node is not None:
+            last = node
+            self._populate(node)
+            node.expand()
+            node = next((c for c in node.children if isinstance(c.data.value, CertRef)  # type: ignore[union-attr]
+                         and c.data.value.entry.sha256 in self._forest.chain), None)  # type: ignore[union-attr]
+        return last
+
+    def _populate(self, node: TreeNode[Item]) -> None:
+        item = node.data
+        if item is None or item.populated:
+            return
+        item.populated = True
+        value = item.value
+        refs: list[CertRef]
+        if isinstance(value, Extras):
+            assert self._report is not None
+            refs = [CertRef(self._report.bundle.certs[i], i) for i in value.indexes]
+        elif isinstance(value, Missing):
+            for url in value.aia:
+                node.add_leaf(render.hint_label("get it from AIA", url), Item(Hint(url), True))
+            for where in value.found_in:
+                node.add_leaf(render.hint_label("found in --search", where), Item(Hint(where), True))
+            refs = [CertRef(e) for e in self._forest.kids(value)]
+        elif isinstance(value, CertRef):
+            kids = self._forest.kids(value.entry)
+            kids = sorted(kids, key=lambda e: e.sha256 not in self._forest.chain)
+            refs = [CertRef(e) for e in kids]
+        else:
+            return
+        self._add_chunk(node, refs)
+
+    def _add_chunk(self, parent: TreeNode[Item], refs: list[CertRef]) -> None:
+        for ref in refs[:CHUNK]:
+            self._add_cert(parent, ref)
+        rest = refs[CHUNK:]
+        if rest:
+            label = Text(f"… {len(rest):,} more (expand to show the next {min(CHUNK, len(rest))})", style="dim italic")
+            parent.add(label, Item(None, True, rest), allow_expand=True)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
+        node = event.node
+        item = node.data
+        if item is not None and item.rest:
+            parent = node.parent
+            rest, item.rest = item.rest, []
+            node.remove()
+            if parent is not None:
+                self._add_chunk(parent, rest)
+            return
+        self._populate(node)
