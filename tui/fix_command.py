@@ -67,7 +67,7 @@ def run_fix(args: argparse.Namespace) -> int:
         try:
             backup = atomic_write(out, data, private=bool(fixed.keys), overwrite=args.force, backup=in_place)
         except SaveError as exc:
-            print(f"chaindoctor: {exc}", file=sys.stderr)
+            print(f"chaindoctor: {inert(str(exc))}", file=sys.stderr)
             return 2
         written = True
 

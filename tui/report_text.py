@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +14,8 @@ from .pki.model import CertEntry
 from .pki.text import inert, shorten
 
 NAME_WIDTH = 100
+MESSAGE_WIDTH = 1000  # a finding's message is cut here, after the quoted names in it are shortened
+_QUOTED = re.compile("'([^']*)'")
 _COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
 _SYMBOL = {"error": "✗", "warning": "!", "info": "i"}
 
@@ -58,8 +61,12 @@ def render(report: Report, *, color: bool = False, title: str = "") -> str:
     out.append("")
     if report.findings:
         out.append(paint("Findings", "bold"))
+        by_sha = {e.sha256: e for e in (*report.bundle.certs, *report.chain)}
+        where: dict[str, list[int]] = {}
+        for i, entry in enumerate(report.bundle.certs, 1):
+            where.setdefault(entry.sha256, []).append(i)
         for finding in report.findings:
-            out += _finding(report, finding, paint)
+            out += _finding(finding, by_sha, where, paint)
     else:
         out.append("No findings.")
     errors = len(report.errors)
@@ -119,13 +126,19 @@ def _others(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     return ["", paint("Other certificates", "bold"), *rows]
 
 
-def _finding(report: Report, finding: Finding, paint: Callable[[str, str], str]) -> list[str]:
+def message_text(message: str) -> str:
+    """A finding's message made inert, long quoted names shortened and the whole cut to a bound."""
+    text = _QUOTED.sub(lambda m: "'" + shorten(m.group(1), NAME_WIDTH) + "'", inert(message))
+    return shorten(text, MESSAGE_WIDTH)
+
+
+def _finding(finding: Finding, by_sha: dict[str, CertEntry], positions_by_sha: dict[str, list[int]],
+             paint: Callable[[str, str], str]) -> list[str]:
     head = f"  {_SYMBOL[finding.severity]} {finding.severity:<7} {finding.code}"
-    lines = [paint(head, finding.severity), "      " + inert(finding.message)]
-    by_sha = {e.sha256: e for e in (*report.bundle.certs, *report.chain)}
+    lines = [paint(head, finding.severity), "      " + message_text(finding.message)]
     for sha in finding.certificates:
         entry = by_sha.get(sha)
-        where = positions(report, entry) if entry else []
+        where = positions_by_sha.get(sha, [])
         label = "#" + ",#".join(map(str, where)) + " " if where else ""
         who = name(entry) if entry else "?"
         lines.append(paint(f"      at fault: {label}{who}  sha256 {sha[:16]}…", "dim"))

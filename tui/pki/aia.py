@@ -41,7 +41,7 @@ def aia_urls(cert: x509.Certificate) -> list[str]:
     """The caIssuers URLs of *cert*, in order, without duplicates ([] if none or malformed)."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
-    except (x509.ExtensionNotFound, ValueError):
+    except Exception:  # noqa: BLE001 - absent, duplicated or malformed extensions all mean "no URL"
         return []
     urls: list[str] = []
     for desc in ext.value:
@@ -99,7 +99,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
     if b"-----BEGIN" in body:
         try:
             certs.extend(x509.load_pem_x509_certificates(body))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):  # InvalidVersion is not a ValueError
             pass
         if b"PKCS7" in body:
             try:
@@ -109,7 +109,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
         return certs
     try:
         return [x509.load_der_x509_certificate(body)]
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         pass
     try:
         return list(pkcs7.load_der_pkcs7_certificates(body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -242,19 +243,30 @@ def proper_order(report: Report) -> list[CertEntry]:
     """Leaf first, then the chosen path, then other issuers each after a certificate it signed."""
     assert report.leaf is not None
     members = served_sequence(report)
-    member_ids = {e.sha256 for e in members}
-    out = [e for e in report.chain if e.sha256 in member_ids]
+    position: dict[str, int] = {}
+    for i, entry in enumerate(members):
+        position.setdefault(entry.sha256, i)
+    out = [e for e in report.chain if e.sha256 in position]
     placed = {e.sha256 for e in out}
-    progress = True
-    while progress:
-        progress = False
-        for entry in members:
-            if entry.sha256 in placed:
-                continue
-            if any(report.graph.in_bundle(e) and entry in _all_issuers(report.graph, e) for e in out):
-                out.append(entry)
-                placed.add(entry.sha256)
-                progress = True
+    # Passes over the served order place each certificate that signed one already placed. The passes
+    # are simulated with a heap of (pass, position): a long chain served backwards stays n log n.
+    heap: list[tuple[int, int]] = []
+
+    def release(entry: CertEntry, at_pass: int, at: int) -> None:
+        if not report.graph.in_bundle(entry):
+            return
+        for issuer in _all_issuers(report.graph, entry):
+            j = position.get(issuer.sha256)
+            if j is not None and issuer.sha256 not in placed:
+                placed.add(issuer.sha256)
+                heapq.heappush(heap, (at_pass if j > at else at_pass + 1, j))
+
+    for entry in list(out):
+        release(entry, 0, -1)
+    while heap:
+        at_pass, j = heapq.heappop(heap)
+        out.append(members[j])
+        release(members[j], at_pass, j)
     out += [e for e in members if e.sha256 not in placed]
     return out
 
@@ -268,8 +280,10 @@ def order_is_correct(report: Report) -> bool:
     seq = served_sequence(report)
     if not seq or report.leaf is None or seq[0].sha256 != report.leaf.sha256:
         return False
+    signers: set[str] = set()  # everything that signed a certificate served so far
     for i in range(1, len(seq)):
-        if not any(seq[i] in _all_issuers(report.graph, earlier) for earlier in seq[:i]):
+        signers.update(e.sha256 for e in _all_issuers(report.graph, seq[i - 1]))
+        if seq[i].sha256 not in signers:
             return False
     return True
 
@@ -280,7 +294,10 @@ def _order_findings(report: Report, unique: list[CertEntry], add) -> None:  # ty
     seq = served_sequence(report)
     want = proper_order(report)
     moved = [e for i, e in enumerate(seq) if want[i].sha256 != e.sha256]
-    number = {e.sha256: report.bundle.certs.index(e) + 1 for e in seq}
+    first: dict[str, int] = {}
+    for i, entry in enumerate(report.bundle.certs, 1):
+        first.setdefault(entry.sha256, i)
+    number = {e.sha256: first[e.sha256] for e in seq}
     served = ", ".join(f"#{number[e.sha256]}" for e in seq)
     right = ", ".join(f"#{number[e.sha256]}" for e in want)
     add("wrong-order", moved or seq[:1],

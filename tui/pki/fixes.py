@@ -252,7 +252,8 @@ def _drop_extras(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
             if role == "duplicate" or (role == "extra" and e.spki not in owners)]
     if not drop:
         return Repair("drop-extras", bundle, bundle, "no extra or duplicate certificate")
-    after = bundle.with_certs(tuple(e for i, e in enumerate(bundle.certs) if i not in drop))
+    dropped = set(drop)
+    after = bundle.with_certs(tuple(e for i, e in enumerate(bundle.certs) if i not in dropped))
     what = ", ".join(f"{label(bundle.certs[i])} {_q(bundle.certs[i])} ({report.roles[i]})" for i in drop)
     return Repair("drop-extras", bundle, after, f"dropped {len(drop)}: {what}",
                   removed=tuple(bundle.certs[i] for i in drop))

@@ -14,12 +14,20 @@ import sys
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from .model import Bundle, CertEntry, KeyEntry, Origin, Unreadable
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+MAX_UNREADABLE = 1000  # damaged blocks recorded one by one per source; the rest are counted
+MAX_DER_ELEMENTS = 100_000  # concatenated DER elements; more is not a certificate file
+MAX_PKCS12_ROUNDS = 5_000_000  # key-derivation iterations a PKCS#12 file may ask for, summed
+
+# What cryptography raises for damaged certificates and containers (neither InvalidVersion nor
+# UnsupportedAlgorithm, e.g. a PKCS#7 that is not signedData, is a ValueError).
+_CERT_ERRORS = (ValueError, x509.InvalidVersion, UnsupportedAlgorithm)
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
@@ -92,6 +100,17 @@ def load_many(specs: list[str], *, password: bytes | None = None, stdin: bytes |
     return bundle
 
 
+def cert_from_der(der: bytes, origin: Origin) -> CertEntry:
+    """One DER certificate from elsewhere (a live server, a URL), checked like a loaded one.
+
+    Raises LoadError (one line) when the certificate or its names cannot be read.
+    """
+    try:
+        return _parse_cert(der, origin)
+    except _BlockError as exc:
+        raise LoadError(str(exc)) from None
+
+
 def password_from_env(cli_value: str | None) -> bytes | None:
     """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``."""
     value = cli_value if cli_value is not None else os.environ.get("CHAINDOCTOR_PASSWORD")
@@ -105,6 +124,15 @@ def _load_pem_text(data: bytes, name: str, password: bytes | None) -> Bundle:
     certs: list[CertEntry] = []
     keys: list[KeyEntry] = []
     bad: list[Unreadable] = []
+    more = 0  # damaged blocks beyond MAX_UNREADABLE, counted only
+
+    def damaged(line: int, reason: str) -> None:
+        nonlocal more
+        if len(bad) < MAX_UNREADABLE:
+            bad.append(Unreadable(name, line, reason))
+        else:
+            more += 1
+
     line = 1
     pos = 0
     for match in _BEGIN.finditer(data):
@@ -114,10 +142,12 @@ def _load_pem_text(data: bytes, name: str, password: bytes | None) -> Bundle:
         pos = match.start()
         label = match.group(1)
         end_marker = b"-----END " + label + b"-----"
-        end = data.find(end_marker, match.end())
         next_begin = _BEGIN.search(data, match.end())
+        # look for the END only up to the next BEGIN: a file of BEGIN lines stays linear
+        limit = next_begin.start() + len(end_marker) if next_begin is not None else len(data)
+        end = data.find(end_marker, match.end(), limit)
         if end < 0 or (next_begin is not None and next_begin.start() < end):
-            bad.append(Unreadable(name, line, f"{label.decode()} block has no END line"))
+            damaged(line, f"{_label_text(label)} block has no END line")
             continue
         body = data[match.end():end]
         block_end = end + len(end_marker)
@@ -125,12 +155,20 @@ def _load_pem_text(data: bytes, name: str, password: bytes | None) -> Bundle:
         try:
             _parse_pem_block(label, body, data[pos:block_end], origin, password, certs, keys)
         except _BlockError as exc:
-            bad.append(Unreadable(name, line, str(exc)))
+            damaged(line, str(exc))
         line += data.count(b"\n", pos, block_end)
         pos = block_end
     if not certs and not keys and not bad:
         raise LoadError(f"{name}: no certificate or private key found")
+    if more:  # thousands of damaged blocks: the first are listed, the rest counted
+        bad.append(Unreadable(name, None, f"{more} more damaged block(s) not listed"))
     return Bundle(tuple(certs), tuple(keys), tuple(bad))
+
+
+def _label_text(label: bytes) -> str:
+    """A PEM label for a message, cut short (labels are unbounded in hostile files)."""
+    text = label.decode("ascii", errors="replace")
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class _BlockError(Exception):
@@ -169,14 +207,26 @@ def _parse_pem_block(
         for i, cert in enumerate(_parse_pkcs7(der), 1):
             certs.append(CertEntry.from_cert(cert, Origin(origin.source, index=i, container="pkcs7")))
     else:
-        raise _BlockError(f"unknown block type {label.decode(errors='replace')!r}")
+        raise _BlockError(f"unknown block type {_label_text(label)!r}")
 
 
 def _parse_cert(der: bytes, origin: Origin) -> CertEntry:
     try:
-        return CertEntry.from_der(der, origin)
-    except ValueError as exc:
+        return CertEntry(_readable(x509.load_der_x509_certificate(der)), der, origin)
+    except _CERT_ERRORS as exc:
         raise _BlockError(f"not a valid certificate ({_short(exc)})") from None
+
+
+def _readable(cert: x509.Certificate) -> x509.Certificate:
+    """Read the names now: cryptography parses them lazily, and every check needs them."""
+    try:
+        cert.subject.public_bytes()
+        cert.issuer.public_bytes()
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+    except Exception as exc:  # noqa: BLE001 - damaged names raise ValueError or TypeError
+        raise ValueError(f"its subject or issuer name cannot be read: {_short(exc)}") from None
+    return cert
 
 
 def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEntry:
@@ -203,8 +253,8 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
 
 def _parse_pkcs7(der: bytes) -> list[x509.Certificate]:
     try:
-        return pkcs7.load_der_pkcs7_certificates(der)
-    except ValueError as exc:
+        return [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(der)]
+    except _CERT_ERRORS as exc:
         raise _BlockError(f"not a valid PKCS#7 bundle ({_short(exc)})") from None
 
 
@@ -217,8 +267,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
         certs: list[CertEntry] = []
         for i, der in enumerate(elements, 1):
             try:
-                cert = x509.load_der_x509_certificate(der)
-            except ValueError:
+                cert = _readable(x509.load_der_x509_certificate(der))
+            except _CERT_ERRORS:
                 certs = []
                 break
             origin = Origin(name, index=i if len(elements) > 1 else None, container=container or "der")
@@ -226,8 +276,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
         if certs:
             return Bundle(tuple(certs))
     try:
-        p7 = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError:
+        p7 = [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(data)]
+    except _CERT_ERRORS:
         p7 = None
     if p7 is not None:
         if not p7:
@@ -252,13 +302,17 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
 def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None:
     if not data.startswith(b"\x30"):
         return None
+    rounds = _pkcs12_rounds(data)
+    if rounds > MAX_PKCS12_ROUNDS:  # a crafted iteration count would hold the key derivation for hours
+        raise LoadError(f"{name}: this PKCS#12 file asks for {rounds:,} key-derivation rounds "
+                        f"(more than {MAX_PKCS12_ROUNDS:,}); not opening it")
     tried = [password] if password is not None else [None, b""]
     last: Exception | None = None
     for pw in tried:
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
             break
-        except ValueError as exc:
+        except _CERT_ERRORS as exc:
             last = exc
     else:
         msg = str(last).lower() if last else ""
@@ -268,6 +322,10 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
             raise LoadError(f"{name}: wrong PKCS#12 password")
         return None
     certs = [c for c in ([cert] if cert is not None else []) + list(extra or [])]
+    try:
+        certs = [_readable(c) for c in certs]
+    except ValueError as exc:
+        raise LoadError(f"{name}: a certificate in the PKCS#12 file is damaged ({_short(exc)})") from None
     entries = tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs12")) for i, c in enumerate(certs, 1))
     keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),) if key is not None else ()
     if not entries and not keys:
@@ -294,8 +352,98 @@ def _der_elements(data: bytes) -> list[bytes]:
         if end > len(data):
             return []
         out.append(data[pos:end])
+        if len(out) > MAX_DER_ELEMENTS:
+            return []
         pos = end
     return out
+
+
+def _ber_header(buf: bytes, pos: int, end: int) -> tuple[int, int, int | None] | None:
+    """(tag, content start, content end or None when indefinite) of the BER element at ``pos``."""
+    if pos + 2 > end or buf[pos] & 0x1F == 0x1F:  # high tag numbers do not occur in PKCS#12
+        return None
+    tag, first = buf[pos], buf[pos + 1]
+    if first == 0x80:
+        return (tag, pos + 2, None) if tag & 0x20 else None
+    if first < 0x80:
+        length, start = first, pos + 2
+    else:
+        n = first & 0x7F
+        if n > 4 or pos + 2 + n > end:
+            return None
+        length, start = int.from_bytes(buf[pos + 2:pos + 2 + n], "big"), pos + 2 + n
+    return (tag, start, start + length) if start + length <= end else None
+
+
+def _pkcs12_rounds(data: bytes) -> int:
+    """The key-derivation iterations a PKCS#12 file asks for, summed over its MAC and PBE parameters.
+
+    MacData, PBKDF2 and PKCS#12-PBE parameters all put the iteration count right after the salt
+    (an INTEGER following an OCTET STRING), so every such INTEGER is added up. BER indefinite
+    lengths and chunked OCTET STRINGs are followed, and OCTET STRINGs wrapping DER are searched;
+    depth and element count are bounded. Parameters inside encrypted contents cannot be seen.
+    0 when the data is not shaped like a PFX (SEQUENCE { INTEGER version, ... }).
+    """
+    outer = _ber_header(data, 0, len(data))
+    if outer is None or data[outer[1]:outer[1] + 1] != b"\x02":
+        return 0
+    total = 0
+    budget = 50_000  # elements looked at
+    copy_budget = 2 * len(data)  # bytes joined from chunked OCTET STRINGs
+
+    def octets(buf: bytes, pos: int, end: int, depth: int) -> tuple[bytes, int]:
+        """The joined content of a chunked OCTET STRING whose chunks start at ``pos``; (content, next)."""
+        parts: list[bytes] = []
+        while pos < end and depth < 2:
+            if buf[pos:pos + 2] == b"\0\0":
+                return b"".join(parts), pos + 2
+            head = _ber_header(buf, pos, end)
+            if head is None or head[0] not in (0x04, 0x24):
+                break
+            tag, start, stop = head
+            if tag == 0x04 and stop is not None:
+                parts.append(buf[start:stop])
+                pos = stop
+            else:
+                inner, nxt = octets(buf, start, stop if stop is not None else end, depth + 1)
+                parts.append(inner)
+                pos = stop if stop is not None else nxt
+        return b"".join(parts), end
+
+    def walk(buf: bytes, pos: int, end: int, depth: int) -> int:
+        """Scan the elements of buf[pos:end]; return where they stop (after an end-of-contents)."""
+        nonlocal total, budget, copy_budget
+        after_salt = False
+        while pos < end:
+            budget -= 1
+            if budget < 0 or depth > 24:
+                return end
+            if buf[pos:pos + 2] == b"\0\0":
+                return pos + 2
+            head = _ber_header(buf, pos, end)
+            if head is None:
+                return end
+            tag, start, stop = head
+            limit = stop if stop is not None else end
+            if tag == 0x24:
+                content, nxt = octets(buf, start, limit, 0)
+                copy_budget -= len(content)
+                if content[:1] == b"\x30" and copy_budget >= 0:
+                    walk(content, 0, len(content), depth + 1)
+            elif tag & 0x20:
+                nxt = walk(buf, start, limit, depth + 1)
+            else:
+                nxt = limit
+                if tag == 0x04 and buf[start:start + 1] == b"\x30":
+                    walk(buf, start, limit, depth + 1)
+                elif tag == 0x02 and after_salt:
+                    total += int.from_bytes(buf[start:limit], "big") if limit - start <= 8 else 1 << 64
+            pos = stop if stop is not None else nxt
+            after_salt = tag in (0x04, 0x24)
+        return pos
+
+    walk(data, 0, len(data), 0)
+    return total
 
 
 def _first_der_element(der: bytes) -> bytes:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .live import Endpoint, LiveChain, LiveError, fetch_chain, parse_endpoint
-from .load import LoadError, load_file
-from .model import Bundle, CertEntry, Origin
+from .load import LoadError, cert_from_der, load_file
+from .model import Bundle, CertEntry, Origin, Unreadable
 
 
 @dataclass
@@ -32,12 +32,16 @@ def is_endpoint(spec: str) -> Endpoint | None:
 
 
 def bundle_from_live(chain: LiveChain) -> Bundle:
+    """The server's certificates; one it sent that cannot be read becomes an unreadable entry."""
     label = chain.endpoint.label
-    certs = tuple(
-        CertEntry.from_der(der, Origin(label, index=i, container="live"))
-        for i, der in enumerate(chain.certificates_der, 1)
-    )
-    return Bundle(certs, sources=(label,))
+    certs: list[CertEntry] = []
+    bad: list[Unreadable] = []
+    for i, der in enumerate(chain.certificates_der, 1):
+        try:
+            certs.append(cert_from_der(der, Origin(label, index=i, container="live")))
+        except LoadError as exc:
+            bad.append(Unreadable(f"{label}#{i}", None, str(exc)))
+    return Bundle(tuple(certs), (), tuple(bad), sources=(label,))
 
 
 def load_sources(
