@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import os
 import sys
 import warnings
@@ -24,6 +25,7 @@ from .pki.diagnose import Policy, Report, diagnose
 from .pki.load import LoadError, password_from_env
 from .pki.sources import Loaded, load_sources
 from .pki.stores import CertPool, TrustStore, load_trust, search_pool
+from .pki.text import inert
 
 COMMANDS = ("check", "fix", "explain", "learn", "mtls")
 
@@ -43,7 +45,21 @@ def parse_time(text: str) -> datetime:
         when = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-06-01T00:00:00Z)") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    try:  # in UTC, so that no later comparison overflows (0001-01-01T00:00:00+14:00 is before year 1)
+        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"time out of range: {text!r}") from None
+
+
+def parse_seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above 0, at most an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 3600:  # also refuses nan and inf, which sockets reject with odd errors
+        raise argparse.ArgumentTypeError(f"not a number of seconds between 0 and 3600: {text!r}")
+    return seconds
 
 
 def parse_host(text: str) -> str:
@@ -72,7 +88,7 @@ def add_trust_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--password", help="PKCS#12 password (also CHAINDOCTOR_PASSWORD)")
     p.add_argument("--cert", type=Path, help="client certificate (PEM) to present to a live server that asks")
     p.add_argument("--key", type=Path, help="private key for --cert")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds for live connections and AIA (default 10)")
+    p.add_argument("--timeout", type=parse_seconds, default=10.0, help="seconds for live connections and AIA (default 10)")
 
 
 def build_parser() -> dict[str, argparse.ArgumentParser]:
@@ -114,6 +130,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     mtls.add_argument("--at", type=parse_time)
     mtls.add_argument("--password")
     mtls.add_argument("--json", action="store_true")
+    mtls.add_argument("--app", action="store_true", help="open the interactive app on the mTLS screen")
     return {"app": app, "check": check, "fix": fix, "explain": explain, "learn": learn, "mtls": mtls}
 
 
@@ -236,12 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0/1 from the command, 2 with one line for any usage or input error."""
     argv = sys.argv[1:] if argv is None else argv
     warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+    # cryptography's notes on odd input (over-long names, BER) would print source lines on stderr
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(tui|cryptography)(\.|$)")
     try:
         return dispatch(argv)
     except UsageError as exc:
-        print(f"chaindoctor: {exc} (see chaindoctor --help)", file=sys.stderr)
+        print(f"chaindoctor: {inert(str(exc))} (see chaindoctor --help)", file=sys.stderr)
     except LoadError as exc:
-        print(f"chaindoctor: {exc}", file=sys.stderr)
+        print(f"chaindoctor: {inert(str(exc))}", file=sys.stderr)
     except KeyboardInterrupt:
         print("chaindoctor: interrupted", file=sys.stderr)
         return 130
@@ -250,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user
         if os.environ.get("CHAINDOCTOR_DEBUG"):
             raise
-        print(f"chaindoctor: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+        print(f"chaindoctor: internal error: {type(exc).__name__}: {inert(str(exc).splitlines()[0]) if str(exc) else ''} "
               "(set CHAINDOCTOR_DEBUG=1 for details)", file=sys.stderr)
     return 2
 
