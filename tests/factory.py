@@ -86,6 +86,7 @@ def make(
     name_constraints: x509.NameConstraints | None = None,
     issuer_name: x509.Name | None = None,
     aki: bool = True,
+    aki_key: CertificateIssuerPrivateKeyTypes | None = None,
     hash_alg: hashes.HashAlgorithm | None = None,
     serial: int | None = None,
 ) -> Issued:
@@ -105,7 +106,7 @@ def make(
     )
     if aki:
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), False)
+            x509.AuthorityKeyIdentifier.from_issuer_public_key((aki_key or signer_key).public_key()), False)
     if bc:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None),
                                         bc_critical)

@@ -92,11 +92,24 @@ def test_self_signed_leaf_untrusted_and_trusted() -> None:
 
 def test_bad_signature_names_the_forged_cert() -> None:
     h = hierarchy("bs")
-    forged = make("bs.example", None, issuer_name=h.inter.cert.subject, key=ec_key("forger"))
+    forged = make("bs.example", None, issuer_name=h.inter.cert.subject, key=ec_key("forger"), aki_key=h.inter.key)
     report = check(bundle(forged, h.inter), h.root)
     assert codes(report) == {"bad-signature"}
     assert report.by_code("bad-signature")[0].certificates == (forged.sha256,)
     assert report.roles == ["leaf", "intermediate"]  # the claimed issuer is not an extra
+
+
+def test_same_name_other_key_is_a_missing_issuer_not_a_bad_signature() -> None:
+    """Like OpenSSL: a same-named CA whose key identifier differs is an older or re-keyed CA."""
+    root = ca("rk Root")
+    new = ca("rk Int", root, key=ec_key("rk Int new"))
+    old = ca("rk Int", root, key=ec_key("rk Int old"))
+    leaf = make("rk.example", new)
+    report = check(bundle(leaf, old), root)
+    assert codes(report) == {"missing-intermediate", "extra-cert"}
+    finding = report.by_code("missing-intermediate")[0]
+    assert finding.certificates == (leaf.sha256,) and "re-keyed" in finding.message
+    assert check(bundle(leaf, new, old), root).codes() == {"extra-cert"}
 
 
 def test_expired_and_not_yet_valid_and_expires_soon() -> None:
@@ -360,3 +373,17 @@ def test_leaf_given_explicitly() -> None:
     b = bundle(h.inter, h.leaf, container="pkcs7")
     report = diagnose(b, trust(h.root), Policy(at=AT), leaf=CertEntry.from_cert(h.leaf.cert, Origin("x")))
     assert report.verdict == "ok"
+
+
+def test_signature_check_budget_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.pki import graph
+
+    monkeypatch.setattr(graph, "CHECK_BUDGET_BASE", -50)  # 10 checks for these 15 certificates
+    root = ca("bud Root")
+    inter = ca("bud Int", root)
+    impostors = [ca("bud Int", root, key=ec_key(f"bud imp {i}"), aki=False) for i in range(12)]
+    leaf = make("bud.example", inter, aki=False)
+    report = check(bundle(leaf, *impostors, inter), root)
+    assert report.graph.exhausted
+    assert report.verdict == "broken"
+    assert any("stopped after" in f.message for f in report.by_code("rejected"))

@@ -320,12 +320,6 @@ def test_same_named_issuers_without_key_ids(same_name: SameName, sig_counter: Si
     assert report.verdict == "broken"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "unbounded work: SignerGraph checks up to MAX_CHECKS_PER_CERT (64) same-named candidates for every "
-    "certificate, so n self-signed certificates sharing one name cost 64*n signature checks (2,000 take "
-    "~20 s; a 50 MiB bundle, hours). Proposed fix in tui/pki/graph.py: skip candidates whose "
-    "subjectKeyIdentifier differs from the child's authorityKeyIdentifier (as OpenSSL does) and add a "
-    "graph-wide check budget whose exhaustion is reported as a finding."))
 @pytest.mark.parametrize("key_ids", [True, False], ids=["with-key-ids", "without-key-ids"])
 def test_many_same_named_self_signed_certificates_cost_bounded_work(key_ids: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     n = 600

@@ -144,9 +144,10 @@ def choose_leaf(candidates: list[CertEntry], keys: tuple[KeyEntry, ...], host: s
     if not candidates:
         return None
     spkis = {k.spki for k in keys if k.spki is not None}
-    for entry in candidates:
-        if entry.spki in spkis:
-            return entry
+    if spkis:
+        for entry in candidates:
+            if entry.spki in spkis:
+                return entry
     if host:
         for entry in candidates:
             if checks.matches_host(entry.cert, host):
@@ -204,6 +205,10 @@ def diagnose(
             f"{len(candidates)} end-entity certificates were loaded; chaindoctor validated {_q(leaf)} "
             f"and treats {', '.join(_q(o) for o in others[:3])}{' and more' if len(others) > 3 else ''} as extra.")
     _key_findings(report, unique, add)
+    if graph.exhausted:
+        add("rejected", [leaf] if leaf is not None else [],
+            f"chaindoctor stopped after {graph.checks} signature checks: too many certificates share the same "
+            "issuer names, so the signer graph may be incomplete. Strict clients give up on such bundles too.")
     findings.sort(key=lambda f: ("error", "warning", "info").index(f.severity))
     return report
 
@@ -330,8 +335,12 @@ def _path_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
     urls = aia_urls(top.cert)
     hint = f" Its AIA points at {urls[0]}." if urls else ""
     loop = " (the issuers found form a loop)" if path.end == "loop" else ""
+    rekeyed = graph.rekeyed_issuers(top)
+    older = (f" A certificate named '{top.issuer}' is loaded, but with another key than the one that signed "
+             "this certificate (its key identifier differs): probably an older or re-keyed version of the issuer."
+             if rekeyed else "")
     add("missing-intermediate", [top],
-        f"The issuer of {_q(top)}, '{top.issuer}', is neither in the bundle nor trusted{loop}.{hint} "
+        f"The issuer of {_q(top)}, '{top.issuer}', is neither in the bundle nor trusted{loop}.{hint}{older} "
         "Add the missing intermediate (or pass your private root with --roots).")
 
 

@@ -21,6 +21,7 @@ from .stores import CertPool, TrustStore
 
 MAX_PATH = 64  # no path is searched beyond this many certificates
 MAX_CHECKS_PER_CERT = 64  # signature checks against same-named candidates, per certificate
+CHECK_BUDGET_BASE = 2048  # graph-wide signature checks: this many plus four per loaded certificate
 MAX_PARTIAL_PATHS = 1024  # partial paths explored when listing alternative trusted paths
 
 
@@ -89,35 +90,58 @@ class SignerGraph:
         self._issuers: dict[str, list[CertEntry]] = {}
         self._claimed: dict[str, list[CertEntry]] = {}
         self._unchecked: dict[str, set[str]] = {}
+        self._rekeyed: dict[str, list[CertEntry]] = {}
         self._sig_cache: dict[tuple[str, bytes], Sig] = {}
-        self._rank = {e.sha256: i for i, e in enumerate(self.loaded.entries)}
+        self.budget = CHECK_BUDGET_BASE + 4 * len(self.loaded)
+        self.checks = 0
+        self.exhausted = False  # True once the budget ran out: the graph may then be incomplete
 
-    def _sig(self, child: CertEntry, issuer: CertEntry) -> Sig:
+    def _sig(self, child: CertEntry, issuer: CertEntry) -> Sig | None:
         key = (child.sha256, issuer.spki)
         if key not in self._sig_cache:
+            if self.checks >= self.budget:
+                self.exhausted = True
+                return None
+            self.checks += 1
             self._sig_cache[key] = check_signature(child, issuer)
         return self._sig_cache[key]
 
-    def _candidates(self, child: CertEntry) -> list[CertEntry]:
+    def _candidates(self, child: CertEntry) -> tuple[list[CertEntry], list[CertEntry]]:
+        """Same-named possible issuers, and those ruled out because their key identifier differs.
+
+        Like OpenSSL, a candidate whose subjectKeyIdentifier differs from the child's
+        authorityKeyIdentifier is not its issuer (an older or re-keyed CA of the same name).
+        """
         seen: set[str] = set()
         out: list[CertEntry] = []
+        rekeyed: list[CertEntry] = []
         for pool in (self.loaded, self.anchors, *self.pools):
             for cand in pool.candidates(child):
-                if cand.sha256 not in seen:
-                    seen.add(cand.sha256)
+                if cand.sha256 in seen:
+                    continue
+                seen.add(cand.sha256)
+                if child.aki is not None and cand.ski is not None and cand.ski != child.aki:
+                    rekeyed.append(cand)
+                else:
                     out.append(cand)
-        if child.aki is not None and len(out) > 1:
-            out.sort(key=lambda c: c.ski != child.aki)  # stable: key-id matches first
-        return out
+        if child.self_issued and child.sha256 in seen:  # a root: try its own key first
+            out.sort(key=lambda c: c.sha256 != child.sha256)
+        return out, rekeyed
 
     def _resolve(self, child: CertEntry) -> None:
         verified: list[CertEntry] = []
         claimed: list[CertEntry] = []
         unchecked: set[str] = set()
-        for n, cand in enumerate(self._candidates(child)):
+        candidates, self._rekeyed[child.sha256] = self._candidates(child)
+        for n, cand in enumerate(candidates):
             if n >= MAX_CHECKS_PER_CERT:
                 break
             sig = self._sig(child, cand)
+            if sig is None:
+                break
+            if sig is Sig.OK and cand.sha256 == child.sha256 and not cand.aki:
+                verified.append(cand)  # self-signed without key ids: other same-named keys are not tried
+                break
             if sig is Sig.BAD:
                 claimed.append(cand)
             else:
@@ -133,6 +157,12 @@ class SignerGraph:
         if child.sha256 not in self._issuers:
             self._resolve(child)
         return self._issuers[child.sha256]
+
+    def rekeyed_issuers(self, child: CertEntry) -> list[CertEntry]:
+        """Certificates with the issuer's name but another key identifier than the child names."""
+        if child.sha256 not in self._rekeyed:
+            self._resolve(child)
+        return self._rekeyed[child.sha256]
 
     def claimed_issuers(self, child: CertEntry) -> list[CertEntry]:
         """Certificates with the right name whose key did not sign ``child``."""
