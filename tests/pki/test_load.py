@@ -170,3 +170,21 @@ def test_pem_round_trip_keeps_order_and_lines(order: list, blank_lines: int) -> 
     lines = data.split(b"\n")
     for c in b.certs:
         assert lines[c.origin.line - 1].startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_raw_names_match_cryptography_encoding() -> None:
+    """The names sliced from the DER are exactly what cryptography encodes, on every sample."""
+    from tui.pki.model import _raw_names
+
+    for path in sorted(SAMPLES.glob("**/*.pem")):
+        for cert in load_file(str(path)).certs:
+            issuer, subject = _raw_names(cert.der)
+            assert subject == cert.cert.subject.public_bytes()
+            assert issuer == cert.cert.issuer.public_bytes()
+
+
+def test_raw_names_of_truncated_der_fall_back() -> None:
+    from tui.pki.model import _raw_names
+
+    der = H.leaf.cert.public_bytes(serialization.Encoding.DER)
+    assert _raw_names(der[:40]) is None

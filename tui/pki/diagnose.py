@@ -14,6 +14,7 @@ from .explain import SEVERITY
 from .graph import Path, SignerGraph
 from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .second_opinion import second_opinion
+from .speed import paused_gc
 from .stores import CertPool, TrustStore
 
 FIX_FOR = {
@@ -164,6 +165,13 @@ def diagnose(
     pools: tuple[CertPool, ...] = (),
 ) -> Report:
     """Judge the bundle as served: build the signer graph, choose the path, list every finding."""
+    with paused_gc():
+        return _diagnose(bundle, anchors, policy, leaf, pools)
+
+
+def _diagnose(
+    bundle: Bundle, anchors: TrustStore, policy: Policy, leaf: CertEntry | None, pools: tuple[CertPool, ...]
+) -> Report:
     at = policy.when
     unique = unique_certs(bundle)
     graph = SignerGraph(unique, anchors, pools)

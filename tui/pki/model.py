@@ -60,11 +60,15 @@ class CertEntry:
 
     @cached_property
     def subject_der(self) -> bytes:
-        return self.cert.subject.public_bytes()
+        """The subject Name exactly as encoded in the certificate."""
+        names = _raw_names(self.der)
+        return names[1] if names else self.cert.subject.public_bytes()
 
     @cached_property
     def issuer_der(self) -> bytes:
-        return self.cert.issuer.public_bytes()
+        """The issuer Name exactly as encoded in the certificate."""
+        names = _raw_names(self.der)
+        return names[0] if names else self.cert.issuer.public_bytes()
 
     @cached_property
     def subject(self) -> str:
@@ -192,8 +196,40 @@ def ext_critical(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool | N
     return ext.critical if ext is not None else None
 
 
+def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, value start, value end) of the DER element at ``pos``."""
+    tag, first = der[pos], der[pos + 1]
+    if first < 0x80:
+        return tag, pos + 2, pos + 2 + first
+    n = first & 0x7F
+    start = pos + 2 + n
+    return tag, start, start + int.from_bytes(der[pos + 2:start], "big")
+
+
+def _raw_names(der: bytes) -> tuple[bytes, bytes] | None:
+    """(issuer, subject) Name encodings sliced from a certificate's DER, without building objects."""
+    try:
+        _, tbs, _ = _tlv(der, 0)  # Certificate ::= SEQUENCE { tbsCertificate, ... }
+        _, pos, _ = _tlv(der, tbs)  # TBSCertificate ::= SEQUENCE {
+        tag, _, end = _tlv(der, pos)
+        if tag == 0xA0:  # [0] version
+            pos = end
+            tag, _, end = _tlv(der, pos)
+        _, _, pos = _tlv(der, end)  # serialNumber, then signature AlgorithmIdentifier
+        _, _, issuer_end = _tlv(der, pos)
+        issuer = der[pos:issuer_end]
+        _, _, subject_start = _tlv(der, issuer_end)  # validity
+        _, _, subject_end = _tlv(der, subject_start)
+        subject = der[subject_start:subject_end]
+    except IndexError:
+        return None
+    if issuer[:1] != b"\x30" or subject[:1] != b"\x30" or subject_end > len(der):
+        return None
+    return issuer, subject
+
+
 def _name(name: x509.Name) -> str:
     try:
         return name.rfc4514_string()
-    except ValueError:
+    except Exception:  # noqa: BLE001 - damaged attribute values
         return repr(name)
