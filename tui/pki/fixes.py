@@ -56,8 +56,26 @@ class Repair:
         return self.before != self.after
 
 
+_RECENT: list[tuple[Bundle, RepairContext, Report]] = []  # the last reports, for steps that re-ask
+_RECENT_SIZE = 2
+
+
 def _diagnose(bundle: Bundle, ctx: RepairContext, pools: Iterable[CertPool] = ()) -> Report:
-    return diagnose(bundle, ctx.anchors, ctx.policy, pools=tuple(pools))
+    """Diagnose, reusing the report of the very same bundle and context when no pool adds anything.
+
+    The steps of fix-all ask for the report of a bundle the previous step returned unchanged;
+    bundles and contexts are immutable, so the report of the same objects is the same report.
+    """
+    used = tuple(p for p in pools if len(p))
+    if not used:
+        for seen_bundle, seen_ctx, report in _RECENT:
+            if seen_bundle is bundle and seen_ctx is ctx:
+                return report
+    report = diagnose(bundle, ctx.anchors, ctx.policy, pools=used)
+    if not used:
+        _RECENT.insert(0, (bundle, ctx, report))
+        del _RECENT[_RECENT_SIZE:]
+    return report
 
 
 def _q(entry: CertEntry) -> str:

@@ -161,7 +161,7 @@ class Bundle:
     unreadable: tuple[Unreadable, ...] = ()
     sources: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def ordered(self) -> bool:
         """Whether the served order is meaningful (no PKCS#7/#12 set among the inputs)."""
         return all(c.origin.ordered for c in self.certs)
