@@ -5,15 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 
 from .pki.load import LoadError, load_file, password_from_env
+from .pki.model import Bundle
 from .pki.mtls import check_pair
-from .pki.stores import load_trust
+from .pki.stores import TrustStore, load_trust
 from .pki.text import inert
 from .report_text import render, use_color
 
 
-def run_mtls(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Pair:
+    """The two chains of an mTLS pair and the trust bundle each side verifies the other with."""
+
+    server_chain: Bundle
+    server_trust: TrustStore  # T1: what the server trusts for client certificates
+    client_chain: Bundle
+    client_trust: TrustStore  # T2: what the client trusts for the server
+
+
+def load_pair(args: argparse.Namespace) -> Pair:
+    """Read the four files named by ``chaindoctor mtls`` (LoadError with one line on bad input)."""
     password = password_from_env(args.password)
     server_chain = load_file(args.server_chain, password=password)
     client_chain = load_file(args.client_chain, password=password)
@@ -25,7 +38,21 @@ def run_mtls(args: argparse.Namespace) -> int:
     if not len(server_trust) or not len(client_trust):
         empty = args.server_trust if not len(server_trust) else args.client_trust
         raise LoadError(f"{empty}: holds no certificate to trust")
-    result = check_pair(server_chain, client_trust, client_chain, server_trust, host=args.host, at=args.at)
+    return Pair(server_chain, server_trust, client_chain, client_trust)
+
+
+def run_mtls(args: argparse.Namespace) -> int:
+    if getattr(args, "app", False):
+        if args.json:
+            from .cli import UsageError
+
+            raise UsageError("--app and --json exclude each other")
+        from .app.mtls_app import launch_mtls
+
+        return launch_mtls(args)
+    pair = load_pair(args)
+    result = check_pair(pair.server_chain, pair.client_trust, pair.client_chain, pair.server_trust,
+                        host=args.host, at=args.at)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

@@ -15,6 +15,7 @@ from cryptography import x509
 
 from ..pki.diagnose import Policy, Report, diagnose
 from ..pki.fixes import RepairContext
+from ..pki.live import LiveChain
 from ..pki.load import load_bytes, password_from_env
 from ..pki.model import Bundle, CertEntry, Origin
 from ..pki.save import default_fixed_name
@@ -46,6 +47,9 @@ class Session:
     port: int = 443  # of the first live SOURCE, for the openssl commands
     fetch: Callable[..., list[x509.Certificate]] | None = None  # AIA fetcher override (tests)
     trusted_here: list[CertEntry] = field(default_factory=list)  # roots trusted with `t`
+    live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last (R fetches again)
+    client_cert: Path | None = None  # --cert/--key, presented again when fetching again
+    client_key: Path | None = None
 
     def policy_at(self, now: datetime) -> Policy:
         """The policy with the validation time fixed (the injected clock when --at is not given)."""
@@ -81,7 +85,9 @@ class Session:
         return str(default_fixed_name(Path(self.source_file)))
 
     def replace_bundle(self, bundle: Bundle, *, source_file: str | None, label: str) -> None:
+        """Another bundle was opened (file, paste): it no longer comes from the live endpoints."""
         self.bundle, self.source_file, self.label = bundle, source_file, label
+        self.live = []
 
 
 def demo_bytes() -> tuple[bytes, bytes]:
@@ -117,4 +123,5 @@ def open_session(args: argparse.Namespace) -> Session:
     endpoints = inputs.loaded.endpoints
     return Session(inputs.loaded.bundle, inputs.trust, inputs.policy, inputs.search, inputs.password,
                    files[0] if files else None, label, args.roots[0] if args.roots else None,
-                   args.aia, args.timeout, endpoints[0].port if endpoints else 443)
+                   args.aia, args.timeout, endpoints[0].port if endpoints else 443,
+                   live=list(inputs.loaded.live), client_cert=args.cert, client_key=args.key)

@@ -1,0 +1,624 @@
+"""The mTLS screen: each side of a mutual-TLS handshake validates the other's chain, side by side.
+
+Left, the client validates the server's chain (with the client's trust bundle T2, purpose server);
+right, the server validates the client's chain (with T1, purpose client). Focus a side and the
+repair keys of the main screen apply to that side's chain, with its own undo history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Static
+
+from ...pki import fixes
+from ...pki.diagnose import Policy, Report, diagnose
+from ...pki.fixes import Repair, RepairContext
+from ...pki.history import History
+from ...pki.model import Bundle
+from ...pki.mtls import MtlsReport
+from ...pki.save import SaveError, atomic_write, default_fixed_name
+from ...pki.stores import TrustStore
+from .. import render
+from ..forest import Missing, order_break, order_marks, position_index
+from ..jobs import one_line
+from ..widgets.panes import TextPane, VerdictBar
+from ..widgets.tables import ServedOrder
+from .dialogs import ConfirmScreen, SaveRequest, SaveScreen
+
+Clock = Callable[[], datetime]
+LOADING_DELAY = 0.15
+REPAIR_KEYS = {"reorder": "o", "complete": "c", "drop_extras": "x", "toggle_root": "r", "fix_all": "f",
+               "undo": "u", "redo": "ctrl+r", "save": "s"}
+FIX_KEYS = {"reorder": "o", "complete": "c", "drop-extras": "x", "drop-root": "r"}
+
+
+@dataclass
+class PairSide:
+    """One direction of the handshake: a chain, the trust bundle that judges it, and its repairs."""
+
+    name: str  # "server" (the server's chain, judged by the client) | "client"
+    chain_file: str
+    trust_file: str
+    trust: TrustStore
+    policy: Policy  # purpose server (with --host) or client; ``at`` None means the app's clock
+    history: History
+    report: Report | None = None
+    allow_network: bool = False  # the user said yes to an AIA fetch once
+    reports: dict[int, tuple[Bundle, Report]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return ("The client validates the server's chain" if self.name == "server"
+                else "The server validates the client's chain")
+
+    @property
+    def subtitle(self) -> str:
+        trusting = "T2" if self.name == "server" else "T1"
+        host = f", host {self.policy.host}" if self.policy.host else ""
+        return (f"{render.safe_path(self.chain_file, 40)} · trusting {render.safe_path(self.trust_file, 40)} "
+                f"({trusting}), purpose {self.policy.purpose}{host}")
+
+    def policy_at(self, now: datetime) -> Policy:
+        return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
+
+    def analyse(self, bundle: Bundle, now: datetime) -> Report:
+        """The report for ``bundle`` (cached per bundle: undo and redo need no new diagnosis)."""
+        cached = self.reports.get(id(bundle))
+        if cached is not None and cached[0] is bundle:
+            return cached[1]
+        report = diagnose(bundle, self.trust, self.policy_at(now))
+        if len(self.reports) > 32:
+            self.reports.clear()
+        self.reports[id(bundle)] = (bundle, report)
+        return report
+
+    def context(self, now: datetime, *, allow_network: bool | None = None) -> RepairContext:
+        network = self.allow_network if allow_network is None else allow_network
+        return RepairContext(anchors=self.trust, policy=self.policy_at(now), allow_network=network)
+
+    def save_name(self) -> str:
+        return str(default_fixed_name(Path(self.chain_file)))
+
+    def root_action(self) -> str | None:
+        """``drop_root`` when the anchor is in the chain, ``keep_root`` when it could be put back."""
+        report = self.report
+        path = report.path if report is not None else None
+        if report is None or path is None or not path.trusted or len(path.certs) < 2 \
+                or not report.graph.is_self_signed(path.top):
+            return None
+        return "drop_root" if report.graph.in_bundle(path.top) else "keep_root"
+
+    def available(self, action: str) -> bool:
+        """Whether a repair key would do something to this side now."""
+        if action == "undo":
+            return self.history.can_undo
+        if action == "redo":
+            return self.history.can_redo
+        if action == "save":
+            return True
+        report = self.report
+        if report is None:
+            return False
+        codes = report.codes()
+        if action == "reorder":
+            return "wrong-order" in codes
+        if action == "complete":
+            return "missing-intermediate" in codes
+        if action == "drop_extras":
+            return bool(codes & {"extra-cert", "duplicate-cert"})
+        if action == "toggle_root":
+            return self.root_action() is not None
+        if action == "fix_all":
+            return any(f.fix for f in report.findings)
+        return False
+
+
+# --- what each side shows ------------------------------------------------------------------------
+
+
+def verdict_text(report: Report) -> Text:
+    errors = len(report.errors)
+    warnings = sum(f.severity == "warning" for f in report.findings)
+    parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    head = ("✓ OK" if report.verdict == "ok" else "✗ BROKEN") + (" — " + ", ".join(parts) if parts else "")
+    return Text(head, style="bold green" if report.verdict == "ok" else "bold red")
+
+
+def chain_text(report: Report, now: datetime) -> Text:
+    """The chosen path as a compact tree: trust anchor (or missing issuer) at the top, leaf at the bottom."""
+    path = report.path
+    if path is None or not path.certs:
+        return Text("No leaf: nothing to validate.", style="dim")
+    where = position_index(report)
+    roles = {e.sha256: role for e, role in zip(report.bundle.certs, report.roles)}
+    graph = report.graph
+    out = Text()
+    depth = 0
+    if path.end in ("missing", "loop", "too-long"):
+        top = path.top
+        out.append_text(render.missing_label(Missing(top.issuer, top.issuer_der, (), ())))
+        depth = 1
+    for entry in reversed(path.certs):
+        if out.plain:
+            out.append("\n")
+        if depth:
+            out.append("   " * (depth - 1) + "└─ ", style="dim")
+        out.append_text(render.cert_label(entry, roles.get(entry.sha256, "anchor"), where.get(entry.sha256, []), now,
+                                          anchor=graph.is_anchor(entry), self_signed=graph.is_self_signed(entry)))
+        depth += 1
+    return out
+
+
+def findings_text(report: Report) -> Text:
+    """Every finding: severity, code, message, and the key that repairs it."""
+    if not report.findings:
+        return Text("✓ No findings: complete, in order and trusted for this purpose.", style="green")
+    out = Text()
+    for i, finding in enumerate(report.findings):
+        if i:
+            out.append("\n")
+        sev = finding.severity
+        out.append(f"{render.SEVERITY_MARK[sev]} {sev} ", style=render.SEVERITY_STYLE[sev])
+        out.append(finding.code, style="bold")
+        key = FIX_KEYS.get(finding.fix or "")
+        if key:
+            out.append(f"  press {key}", style="bold green")
+        out.append("\n" + render.safe(finding.message, 600) + "\n")
+    return out
+
+
+def pair_text(pair: MtlsReport) -> Text:
+    """The plain summary sentences, one per direction."""
+    out = Text()
+    for sentence, report in zip(pair.summary(), (pair.server, pair.client)):
+        if out.plain:
+            out.append("\n")
+        out.append("✓ " if report.verdict == "ok" else "✗ ", style="green" if report.verdict == "ok" else "red")
+        out.append(render.safe(sentence, 500))
+    return out
+
+
+SHORT_ORDER = {"✓ signed by the next": "✓", "✗ not signed by the next": "✗ not next",
+               "⚠ not signed by the next": "⚠ wrong order", "extra: on no path": "extra",
+               "end of the chain": "end ✓", "end: untrusted root": "end: untrusted", "end: issuer missing":
+               "end: missing", "end: issuers loop": "end: loop", "end: too long": "end: too long"}
+
+
+class CompactServedOrder(ServedOrder):
+    """The served order in half a screen: #, role, subject, and a short mark for the order."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # the base class would add its own columns
+        self.add_column("#", key="n")
+        self.add_column("role", key="role")
+        self.add_column("subject", key="subject")
+        self.add_column("order", key="order")
+
+    @staticmethod
+    def _row(*args: Any) -> tuple[Text, ...]:  # type: ignore[override]
+        number, order, role, subject = ServedOrder._row(*args)
+        plain = order.plain
+        short = SHORT_ORDER.get(plain, plain.replace("duplicate of", "dup of"))
+        subject.truncate(21, overflow="ellipsis")
+        return number, role, subject, Text(short, style=order.style)
+
+
+class SidePane(Vertical):
+    """One direction: what is judged by whom, the verdict, the chain, the served order and the findings."""
+
+    def __init__(self, side: PairSide, **kwargs: Any) -> None:
+        super().__init__(classes="mtls-side", **kwargs)
+        self.side = side
+        self.border_title = side.title
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.side.subtitle, style="dim"), classes="side-sub")
+        yield Static(Text("Analysing…", style="italic"), classes="side-verdict")
+        yield Static("", classes="side-chain")
+        served = CompactServedOrder(classes="side-served")
+        served.border_title = "Served order"
+        yield served
+        findings = TextPane("", classes="side-findings")
+        findings.border_title = "Findings"
+        yield findings
+
+    def show(self, report: Report, now: datetime, *, dirty: bool) -> None:
+        verdict = verdict_text(report)
+        if dirty:
+            verdict.append(" · unsaved: s saves", style="italic")
+        self.query_one(".side-verdict", Static).update(verdict)
+        self.query_one(".side-chain", Static).update(chain_text(report, now))
+        self.query_one(ServedOrder).show(report, order_break(report), order_marks(report), position_index(report))
+        self.query_one(TextPane).show(findings_text(report))
+        self.set_class(report.verdict == "ok", "-ok")
+        self.set_class(report.verdict != "ok", "-broken")
+
+    @property
+    def text(self) -> str:
+        """Everything the pane shows, as plain text (for tests)."""
+        parts = [self.border_title or ""]
+        for static in self.query(".side-sub, .side-verdict, .side-chain").results(Static):
+            content = static.content
+            parts.append(content.plain if isinstance(content, Text) else str(content))
+        table = self.query_one(ServedOrder)
+        for row in range(table.row_count):
+            parts.append("  ".join(str(cell) for cell in table.get_row_at(row)))
+        parts.append(self.query_one(TextPane).text)
+        return "\n".join(parts)
+
+
+class PairJobDone(Message):
+    """A background job of the mTLS screen finished (``then`` runs if it is still the latest)."""
+
+    def __init__(self, generation: int, result: object, error: str | None, then: Callable[[Any], None]) -> None:
+        super().__init__()
+        self.generation, self.result, self.error, self.then = generation, result, error, then
+
+
+class MtlsScreen(Screen[None]):
+    """Both directions of an mTLS handshake; the repair keys apply to the focused side."""
+
+    DEFAULT_CSS = """
+    MtlsScreen #pair-verdict { height: 1; padding: 0 1; background: $panel; }
+    MtlsScreen #pair-verdict.-ok { background: $success-muted; color: $text-success; }
+    MtlsScreen #pair-verdict.-broken { background: $error-muted; color: $text-error; }
+    MtlsScreen #pair-verdict.-busy { color: $text-muted; }
+    MtlsScreen #sides { height: 1fr; }
+    MtlsScreen .mtls-side {
+        width: 1fr; border: round $panel-lighten-2; border-title-style: bold; border-title-color: $text-muted;
+        background: $surface;
+    }
+    MtlsScreen .mtls-side:focus-within { border: round $accent; border-title-color: $accent; }
+    MtlsScreen .side-sub { height: auto; padding: 0 1; }
+    MtlsScreen .side-verdict { height: 1; margin-bottom: 1; padding: 0 1; }
+    MtlsScreen .side-chain { height: auto; max-height: 8; margin-bottom: 1; padding: 0 1; }
+    MtlsScreen .side-served { height: auto; max-height: 9; border: round $panel-lighten-2; scrollbar-size: 1 1; }
+    MtlsScreen .side-findings { height: 1fr; min-height: 4; border: round $panel-lighten-2; }
+    MtlsScreen .side-served:focus, MtlsScreen .side-findings:focus { border: round $accent; }
+    MtlsScreen #pair-summary {
+        height: auto; max-height: 8; padding: 0 1; border: round $panel-lighten-2; border-title-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("o", "reorder", "Reorder"),
+        Binding("c", "complete", "Complete"),
+        Binding("x", "drop_extras", "Extras"),
+        Binding("r", "toggle_root", "Root"),
+        Binding("f", "fix_all", "Fix all"),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False),
+        Binding("s", "save", "Save"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "quit", "Quit"),
+        Binding("tab", "app.focus_next", "Next pane"),
+    ]
+
+    def __init__(self, server: PairSide, client: PairSide, *, now: Clock, standalone: bool = False) -> None:
+        super().__init__()
+        self.sides = {"server": server, "client": client}
+        self.now = now
+        self.standalone = standalone  # the app's only screen: Escape does not go back, q quits
+        self.active = "server"
+        self.busy = False
+        self._generation = 0
+        self._queue: list[str] = []
+        self._loading: Timer | None = None
+        self._loading_panes: list[SidePane] = []
+
+    # --- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerdictBar(id="pair-verdict")
+        with Horizontal(id="sides"):
+            yield SidePane(self.sides["server"], id="server")
+            yield SidePane(self.sides["client"], id="client")
+        summary = Static(Text("Analysing both directions…", style="italic"), id="pair-summary")
+        summary.border_title = "mTLS pair"
+        yield summary
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        server, client = self.sides["server"], self.sides["client"]
+        self.sub_title = (f"{render.safe_path(server.chain_file, 40)} ⇄ {render.safe_path(client.chain_file, 40)}")
+        self.focus_side("server")
+        now = self.now()
+        bundles = (server.history.current, client.history.current)
+
+        def job() -> tuple[Report, Report]:
+            return server.analyse(bundles[0], now), client.analyse(bundles[1], now)
+
+        def done(reports: tuple[Report, Report]) -> None:
+            server.report, client.report = reports
+            self._show_side(server)
+            self._show_side(client)
+
+        self._start(list(self.sides.values()), job, done, "Analysing both directions…")
+
+    def focus_side(self, name: str) -> None:
+        """Make ``name`` ("server" or "client") the side the repair keys apply to."""
+        self.active = name
+        self.query_one(f"#{name} ServedOrder", ServedOrder).focus()
+        self.refresh_bindings()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        pane = next((n for n in event.widget.ancestors_with_self if isinstance(n, SidePane)), None)
+        if pane is not None:
+            self.active = pane.side.name
+        self.refresh_bindings()
+
+    def pane(self, name: str) -> SidePane:
+        return self.query_one(f"#{name}", SidePane)
+
+    @property
+    def side(self) -> PairSide:
+        return self.sides[self.active]
+
+    # --- showing ------------------------------------------------------------------------------------
+
+    def _show_side(self, side: PairSide) -> None:
+        if side.report is None:
+            return
+        self.pane(side.name).show(side.report, side.report.policy.when, dirty=side.history.dirty)
+        self._show_pair()
+
+    def _show_pair(self) -> None:
+        server, client = self.sides["server"].report, self.sides["client"].report
+        if server is None or client is None:
+            return
+        pair = MtlsReport(server, client)
+        ok = pair.verdict == "ok"
+        if ok:
+            head = "✓ mTLS pair OK: the client and the server will accept each other"
+        else:
+            who = [w for w, r in (("the client will reject the server's chain", server),
+                                  ("the server will reject the client's certificate", client)) if r.verdict != "ok"]
+            head = "✗ mTLS pair BROKEN: " + " and ".join(who)
+        text = Text(head, style="bold")
+        dirty = [n for n, s in self.sides.items() if s.history.dirty]
+        if dirty:
+            text.append(" · unsaved repairs: s saves the focused side", style="italic")
+        elif not ok:
+            text.append(" · focus a side (tab) and press f to fix its chain")
+        self.query_one("#pair-verdict", VerdictBar).show(text, "ok" if ok else "broken")
+        self.query_one("#pair-summary", Static).update(pair_text(pair))
+        self.refresh_bindings()
+
+    # --- background jobs ------------------------------------------------------------------------
+
+    def _start(self, sides: list[PairSide], job: Callable[[], object], then: Callable[[Any], None],
+               status: str) -> None:
+        self._generation += 1
+        self.busy = True
+        self.query_one("#pair-verdict", VerdictBar).show(Text(status, style="italic"), "busy")
+        if self._loading is not None:
+            self._loading.stop()
+        self._loading_panes = [self.pane(s.name) for s in sides]
+        self._loading = self.set_timer(LOADING_DELAY, self._show_loading)
+        self._run(job, then, self._generation)
+
+    def _show_loading(self) -> None:
+        if self.busy:
+            for pane in self._loading_panes:
+                pane.loading = True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mtls")
+    def _run(self, job: Callable[[], object], then: Callable[[Any], None], generation: int) -> None:
+        try:
+            result, error = job(), None
+        except Exception as exc:  # noqa: BLE001 - one line, never a crash
+            result, error = None, one_line(exc)
+        self.post_message(PairJobDone(generation, result, error, then))
+
+    async def on_pair_job_done(self, message: PairJobDone) -> None:
+        if message.generation != self._generation:
+            return
+        self.busy = False
+        if self._loading is not None:
+            self._loading.stop()
+        for pane in self._loading_panes:
+            pane.loading = False
+        if message.error is not None:
+            self.notify(message.error, title="Could not do that", severity="error", markup=False)
+            self._show_pair()
+        else:
+            message.then(message.result)
+        self.refresh_bindings()
+        queued, self._queue = self._queue, []
+        for action in queued:
+            await self.run_action(action)
+
+    def _queued(self, action: str) -> bool:
+        """While a job runs, remember the key for afterwards (so ``f`` then ``s`` saves the fixed chain)."""
+        if self.busy:
+            self._queue.append(action)
+        return self.busy
+
+    # --- which keys are available ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """True when the key would do something to the focused side; None dims it in the footer."""
+        if action == "back":
+            return not self.standalone
+        if action in REPAIR_KEYS:
+            return True if self.busy or self.side.available(action) else None
+        return True
+
+    # --- repairs ----------------------------------------------------------------------------------
+
+    def action_reorder(self) -> None:
+        if not self._queued("reorder"):
+            self._repair("reorder")
+
+    def action_complete(self) -> None:
+        if not self._queued("complete"):
+            self._repair("complete")
+
+    def action_drop_extras(self) -> None:
+        if not self._queued("drop_extras"):
+            self._repair("drop_extras")
+
+    def action_toggle_root(self) -> None:
+        if self._queued("toggle_root"):
+            return
+        name = self.side.root_action()
+        if name is not None:
+            self._repair(name)
+
+    def action_fix_all(self) -> None:
+        if not self._queued("fix_all"):
+            self._repair("fix_all")
+
+    def _repair(self, name: str, *, network: bool | None = None, side: PairSide | None = None) -> None:
+        """Run one repair on the focused side in a worker; ``network`` answers the AIA fetch question."""
+        from ..app import REPAIRS
+
+        side = side or self.side
+        bundle, now = side.history.current, self.now()
+        ask = name in ("complete", "fix_all") and network is None and not side.allow_network
+        ctx = side.context(now, allow_network=network)
+
+        def job() -> tuple[str, object]:
+            if ask:
+                urls = fixes.network_urls(bundle, ctx)
+                if urls:
+                    return "ask", tuple(urls)
+            repair = REPAIRS[name](bundle, ctx)
+            return "done", (repair, side.analyse(repair.after, now) if repair.changed else None)
+
+        status = "Fetching missing issuers…" if ctx.allow_network and name in ("complete", "fix_all") else "Repairing…"
+        self._start([side], job, partial(self._repaired, name, side), status)
+
+    def _repaired(self, name: str, side: PairSide, result: tuple[str, object]) -> None:
+        from ..app import REPAIR_TITLES
+
+        kind, value = result
+        if kind == "ask":
+            assert isinstance(value, tuple)
+            self._ask_network(name, side, value)
+            return
+        repair, report = value  # type: ignore[misc]
+        assert isinstance(repair, Repair)
+        notes = "\n".join(render.safe(n, 200) for n in repair.notes)
+        if not repair.changed or report is None or not side.history.apply(repair):
+            self._show_pair()
+            self.notify(render.safe(repair.description, 400) + (f"\n{notes}" if notes else ""),
+                        title="Nothing changed", severity="warning", markup=False)
+            return
+        side.report = report
+        self._show_side(side)
+        if repair.unresolved:
+            notes = f"still broken: {render.safe(repair.unresolved, 200)}" + (f"\n{notes}" if notes else "")
+        who = "server's chain" if side.name == "server" else "client's chain"
+        self.notify(render.safe(repair.description, 300) + (f"\n{notes}" if notes else ""),
+                    title=f"{REPAIR_TITLES.get(name, 'Repaired')} the {who} — u to undo", markup=False, timeout=8)
+
+    def _ask_network(self, name: str, side: PairSide, urls: tuple[str, ...]) -> None:
+        detail = "\n".join(f"  {render.safe(u, 100)}" for u in urls[:5])
+        question = Text("The missing issuer is not in the chain or the trust bundle. Fetch it from the address "
+                        "the certificate names (AIA)?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                side.allow_network = True
+            self._repair(name, network=bool(yes), side=side)
+
+        self._dialog(ConfirmScreen(question, yes="Fetch", no="Without network", detail=Text(detail),
+                                   yes_first=True), answered)
+
+    def action_undo(self) -> None:
+        if not self._queued("undo"):
+            self._step(self.side, undo=True)
+
+    def action_redo(self) -> None:
+        if not self._queued("redo"):
+            self._step(self.side, undo=False)
+
+    def _step(self, side: PairSide, *, undo: bool) -> None:
+        repair = side.history.undo() if undo else side.history.redo()
+        if repair is None:
+            return
+        bundle, now = side.history.current, self.now()
+
+        def done(report: Report) -> None:
+            side.report = report
+            self._show_side(side)
+            self.notify(render.safe(repair.description, 300), title="Undone" if undo else "Redone", markup=False)
+
+        self._start([side], lambda: side.analyse(bundle, now), done, "Undoing…" if undo else "Redoing…")
+
+    # --- save -------------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self._queued("save"):
+            return
+        side = self.side
+        bundle = side.history.current
+        screen = SaveScreen(side.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs))
+        self._dialog(screen, partial(self._save_answered, side))
+
+    def _save_answered(self, side: PairSide, request: SaveRequest | None) -> None:
+        if request is None:
+            return
+        path = Path(os.path.expanduser(request.path))
+        if path.exists() and not path.is_dir():
+            question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
+            self._dialog(ConfirmScreen(question, yes="Overwrite"),
+                         lambda yes: self._write(side, path, request, overwrite=True) if yes else None)
+            return
+        self._write(side, path, request, overwrite=False)
+
+    def _write(self, side: PairSide, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
+        bundle = side.history.current
+        data = fixes.to_pem(bundle, include_keys=request.include_keys)
+        try:
+            atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
+        except SaveError as exc:
+            self.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
+            return
+        side.history.mark_saved()
+        keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
+        who = "server's" if side.name == "server" else "client's"
+        self.notify(f"The {who} chain: {len(bundle.certs)} certificate(s){keys} written to "
+                    f"{render.safe(str(path), 200)}", title="Saved", markup=False)
+        self._show_side(side)
+
+    # --- leaving -----------------------------------------------------------------------------------
+
+    def _dialog(self, screen: Screen[Any], callback: Callable[[Any], None]) -> None:
+        self.app.clear_notifications()
+        self.app.push_screen(screen, callback)
+
+    def _leave(self, go: Callable[[], None], what: str) -> None:
+        if not any(s.history.dirty for s in self.sides.values()):
+            go()
+            return
+        question = Text(f"The repairs you made are not saved. {what} anyway?")
+        self._dialog(ConfirmScreen(question, yes=f"{what} without saving", no="Keep working"),
+                     lambda yes: go() if yes else None)
+
+    def action_back(self) -> None:
+        if not self.standalone:
+            self._leave(self.dismiss, "Go back")
+
+    async def action_quit(self) -> None:
+        self._leave(lambda: self.app.exit(0), "Quit")
