@@ -14,8 +14,10 @@ __all__ = ["launch", "make_app"]
 def make_app(args: argparse.Namespace, *, lessons: bool = False, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
     """The app for these command-line options (LoadError/UsageError with one line on bad input)."""
     from .app import ChainDoctorApp
+    from .lessons import install
     from .session import open_session
 
+    install()
     session = open_session(args)
     return ChainDoctorApp(session, now=now, lessons=lessons)
 

@@ -25,11 +25,13 @@ from ..pki.model import Bundle, CertEntry
 from . import facts, render
 from .forest import Missing
 from .files import FileActions
+from .live import LiveActions
 from .jobs import JobDone, Outcome, one_line
 from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen
 from .session import Clock, Session, system_clock
 from .view import View, make_view
+from .widgets.live import LiveBar
 from .widgets.panes import TextPane, VerdictBar
 from .widgets.signer_tree import Item, SignerTree
 from .widgets.tables import FindingsTable, ServedOrder
@@ -52,6 +54,7 @@ COMMANDS = (  # action, palette title, help
     ("copy", "Copy the chain", "Copy the chain as PEM, never a private key (y)"),
     ("paste", "Paste a bundle", "Load certificates from the clipboard (p)"),
     ("open", "Open a file", "Load another bundle (O)"),
+    ("refetch", "Fetch the chain again", "Connect to the live endpoint(s) again and show what they send now (R)"),
     ("trust", "Trust the highlighted root", "Add the highlighted self-signed root to the trust anchors (t)"),
     ("lessons", "Lessons", "Learn TLS chains step by step (l)"),
     ("help", "Help and glossary", "Keys and the words of TLS (?)"),
@@ -61,7 +64,7 @@ T = TypeVar("T")
 LOADING_DELAY = 0.15  # seconds before the loading indicator appears (none for quick jobs)
 
 
-class ChainDoctorApp(FileActions, App[int]):
+class ChainDoctorApp(LiveActions, FileActions, App[int]):
     """Open a certificate bundle, see who signed whom, learn what is wrong and fix it."""
 
     CSS_PATH = "app.tcss"
@@ -78,8 +81,12 @@ class ChainDoctorApp(FileActions, App[int]):
         Binding("y", "copy", "Copy"),
         Binding("p", "paste", "Paste", show=False),
         Binding("O", "open", "Open", show=False),
+        Binding("R", "refetch", "Refetch"),
         Binding("t", "trust", "Trust"),
         Binding("l", "lessons", "Lessons", show=False),
+        Binding("g", "glossary", "Glossary", show=False),
+        Binding("ctrl+n", "lesson('next')", "Next lesson", show=False),
+        Binding("ctrl+g", "lesson('restart')", "Restart the lesson", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -107,6 +114,7 @@ class ChainDoctorApp(FileActions, App[int]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerdictBar(id="verdict")
+        yield LiveBar(id="live")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 tree = SignerTree(id="tree")
@@ -227,6 +235,7 @@ class ChainDoctorApp(FileActions, App[int]):
         self._explain(report.findings[0] if report.findings else None)
         self._show_verdict()
         self._sync_details(tree)
+        self._show_live()
         self._bindings_changed()
 
     def _show_verdict(self) -> None:
@@ -388,6 +397,8 @@ class ChainDoctorApp(FileActions, App[int]):
             return self.history.can_undo
         if action == "redo":
             return self.history.can_redo
+        if action == "refetch":
+            return bool(self.session.live)
         if action == "trust":
             entry = self.selected
             return entry is not None and report.graph.is_self_signed(entry) and not report.graph.is_anchor(entry)
@@ -549,6 +560,30 @@ class ChainDoctorApp(FileActions, App[int]):
             self.notify("The lessons are not part of this build yet.", title="Lessons")
             return
         self.push_screen(factory())
+
+    async def action_lesson(self, command: str) -> None:
+        """``ctrl+n`` / ``ctrl+g`` (and the lesson panel's links) go to the lesson panel, when one is open."""
+        panels = self.default_screen.query("#lesson")
+        if panels:
+            await self.run_action(command, panels.first())
+
+    def action_glossary(self, key: str = "") -> None:
+        """``g``: the glossary, the highlighted finding's words first; ``key`` opens one term (from a link)."""
+        from ..pki.explain import EXPLANATIONS
+        from .screens.glossary import GlossaryScreen
+
+        table = self.query_one(FindingsTable)
+        finding = table.finding_at(self._row_key(table))
+        info = EXPLANATIONS.get(finding.code) if finding is not None else None
+        self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
+
+    def use_session(self, session: Session, history: History | None = None) -> None:
+        """Work on another session from now on (the lessons switch bundle, trust and policy this way)."""
+        self.session = session
+        self.history = history or History(session.bundle)
+        self._cache.clear()
+        self.sub_title = render.safe_path(session.label)
+        self._analyse(self.history.current, "Analysing…")
 
     async def action_quit(self) -> None:
         if not self.history.dirty:

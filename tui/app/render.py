@@ -213,4 +213,24 @@ def explanation(finding: Finding, commands: list[str], entry: CertEntry | None) 
         out.append("\nSee it with openssl\n", style="bold underline")
         for command in commands:
             out.append("$ " + safe(command) + "\n", style="cyan")
+    out.append_text(glossary_links(info.glossary))
+    return out
+
+
+def glossary_links(keys: tuple[str, ...]) -> Text:
+    """The "See also" words, each a link to our own ``app.glossary`` action (static text, never a certificate's)."""
+    from rich.style import Style
+
+    from ..pki.explain import GLOSSARY
+
+    terms = [GLOSSARY[k] for k in keys if k in GLOSSARY]
+    out = Text()
+    if not terms:
+        return out
+    out.append("\nSee also ", style="bold underline")
+    out.append("(click a word, or press g)\n", style="dim")
+    for i, term in enumerate(terms):
+        out.append(", " if i else "")
+        out.append(term.term, style=Style(underline=True, meta={"@click": f"app.glossary({term.key!r})"}))
+    out.append("\n")
     return out

@@ -24,6 +24,9 @@ KEYS = (
     ("O", "open a file"),
     ("t", "trust the highlighted self-signed root for this session"),
     ("l", "lessons"),
+    ("ctrl+n", "in a lesson: the next lesson (skips this one)"),
+    ("ctrl+g", "in a lesson: start it again"),
+    ("g", "glossary: look up a word (the highlighted finding's words first)"),
     ("ctrl+p", "command palette"),
     ("tab", "move between the panes"),
     ("?", "this help"),
@@ -44,7 +47,8 @@ def help_text() -> Text:
         from ...pki.explain import GLOSSARY
     except ImportError:  # pragma: no cover - the module ships with the package
         return out
-    out.append("\nGlossary\n", style="bold underline")
+    out.append("\nGlossary", style="bold underline")
+    out.append("  (press g or / to search it)\n", style="dim")
     for term in GLOSSARY.values():
         out.append(f"\n{term.term}\n", style="bold")
         out.append_text(render.prose(term.definition))
@@ -55,17 +59,23 @@ def help_text() -> Text:
 class HelpScreen(ModalScreen[None]):
     """Keys and glossary; Escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close"),
+                Binding("g,slash", "glossary", "Search the glossary")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
             yield Static(Text("chaindoctor — help", style="bold"), classes="question")
             with VerticalScroll(id="help-body"):
                 yield Static(help_text())
-            yield Static(Text("Escape closes", style="dim"))
+            yield Static(Text("g or / searches the glossary · Escape closes", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_glossary(self) -> None:
+        from .glossary import GlossaryScreen
+
+        self.app.push_screen(GlossaryScreen())
