@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import App
 
 from ..pki import fixes
 from ..pki.load import LoadError, load_bytes, load_file
@@ -44,17 +45,11 @@ class FileActions:
         self._write(path, request, overwrite=False)
 
     def _write(self: ChainDoctorApp, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
-        bundle = self.history.current
-        data = fixes.to_pem(bundle, include_keys=request.include_keys)
-        try:
-            atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
-        except SaveError as exc:
-            self.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
+        written = write_chain(self, self.history.current, path, request, overwrite=overwrite)
+        if written is None:
             return
         self.history.mark_saved()
-        keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
-        self.notify(f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}",
-                    title="Saved", markup=False)
+        self.notify(written, title="Saved", markup=False)
         self._show_verdict()
         self._bindings_changed()
 
@@ -135,3 +130,16 @@ class FileActions:
             self.notify(f"{count} certificate(s) from {render.safe(label, 120)}", title="Opened", markup=False)
 
         self._start(job, done, f"Loading {render.safe(label, 60)}…")
+
+
+def write_chain(app: App[int], bundle: Bundle, path: Path, request: SaveRequest, *, overwrite: bool) -> str | None:
+    """Write ``bundle`` as PEM atomically (0600 with a key); the "written" sentence, or None after
+    notifying the one-line reason it was not saved."""
+    data = fixes.to_pem(bundle, include_keys=request.include_keys)
+    try:
+        atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
+    except SaveError as exc:
+        app.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
+        return None
+    keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
+    return f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}"

@@ -32,13 +32,14 @@ from ...pki.fixes import Repair, RepairContext
 from ...pki.history import History
 from ...pki.model import Bundle
 from ...pki.mtls import MtlsReport
-from ...pki.save import SaveError, atomic_write, default_fixed_name
+from ...pki.save import default_fixed_name
 from ...pki.stores import TrustStore
 from .. import render
 from ..forest import Missing, order_break, order_marks, position_index
 from ..jobs import one_line
 from ..widgets.panes import TextPane, VerdictBar
 from ..widgets.tables import ServedOrder
+from ..files import write_chain
 from .dialogs import ConfirmScreen, SaveRequest, SaveScreen
 
 Clock = Callable[[], datetime]
@@ -588,18 +589,12 @@ class MtlsScreen(Screen[None]):
         self._write(side, path, request, overwrite=False)
 
     def _write(self, side: PairSide, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
-        bundle = side.history.current
-        data = fixes.to_pem(bundle, include_keys=request.include_keys)
-        try:
-            atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
-        except SaveError as exc:
-            self.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
+        written = write_chain(self.app, side.history.current, path, request, overwrite=overwrite)
+        if written is None:
             return
         side.history.mark_saved()
-        keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
         who = "server's" if side.name == "server" else "client's"
-        self.notify(f"The {who} chain: {len(bundle.certs)} certificate(s){keys} written to "
-                    f"{render.safe(str(path), 200)}", title="Saved", markup=False)
+        self.notify(f"The {who} chain: {written}", title="Saved", markup=False)
         self._show_side(side)
 
     # --- leaving -----------------------------------------------------------------------------------
