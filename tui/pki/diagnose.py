@@ -487,18 +487,3 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
             claimed = graph.claimed_issuers(entry)[0]
             add("bad-signature", [entry], f"{_q(entry)} names '{entry.issuer}' as its issuer, but the key of "
                 f"{_q(claimed)} did not sign it (the certificate was altered or signed by another key).")
-
-
-def unique_reachable(report: Report) -> list[CertEntry]:
-    seen: set[str] = set()
-    out = []
-    for entry, role in zip(report.bundle.certs, report.roles):
-        if role in ("leaf", "intermediate", "root") and entry.sha256 not in seen:
-            seen.add(entry.sha256)
-            out.append(entry)
-    for entry in report.chain:
-        if entry.sha256 not in seen:
-            seen.add(entry.sha256)
-            out.append(entry)
-    return out
-

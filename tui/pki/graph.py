@@ -219,7 +219,6 @@ class SignerGraph:
         if self.is_anchor(leaf):
             return Path((leaf,), True, "anchor")
         parents: dict[str, CertEntry | None] = {leaf.sha256: None}
-        nodes = {leaf.sha256: leaf}
         queue: deque[tuple[CertEntry, int]] = deque([(leaf, 1)])
         while queue:
             node, depth = queue.popleft()
@@ -229,7 +228,6 @@ class SignerGraph:
                 if issuer.sha256 in parents or not usable(issuer):
                     continue
                 parents[issuer.sha256] = node
-                nodes[issuer.sha256] = issuer
                 if self.is_anchor(issuer):
                     return Path(self._unwind(node, parents) + (self.anchor_for(issuer),), True, "anchor")
                 queue.append((issuer, depth + 1))

@@ -23,12 +23,11 @@ SYSTEM_BUNDLE_PATHS = (
 
 
 class CertPool:
-    """Certificates indexed by subject name and key identifier, for finding issuers."""
+    """Certificates indexed by subject name, for finding issuers."""
 
     def __init__(self, entries: Iterable[CertEntry] = ()) -> None:
         self.entries: list[CertEntry] = []
         self._by_subject: dict[bytes, list[CertEntry]] = {}
-        self._by_ski: dict[bytes, list[CertEntry]] = {}
         self._seen: set[str] = set()
         for entry in entries:
             self.add(entry)
@@ -39,8 +38,6 @@ class CertPool:
         self._seen.add(entry.sha256)
         self.entries.append(entry)
         self._by_subject.setdefault(entry.subject_der, []).append(entry)
-        if entry.ski is not None:
-            self._by_ski.setdefault(entry.ski, []).append(entry)
         return True
 
     def candidates(self, child: CertEntry) -> list[CertEntry]:
