@@ -170,7 +170,7 @@ def run_check(args: argparse.Namespace) -> int:
     from .report_text import render, use_color
 
     inputs = prepare(args)
-    report = diagnose(inputs.loaded.bundle, inputs.trust, inputs.policy)
+    report = diagnose(inputs.loaded.bundle, inputs.trust, inputs.policy, hints=inputs.search)
     if args.json:
         print(json.dumps(report_json(report, inputs), indent=2))
     else:

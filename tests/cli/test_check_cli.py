@@ -171,3 +171,13 @@ def test_explain_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for code in FINDING_CODES:
         assert code in out
+
+
+def test_search_path_names_where_the_missing_issuer_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """check judges the chain as served, and says where --search found the missing certificate."""
+    status, report = run_json(capsys, str(SAMPLES / "missing-intermediate.pem"), "--search", str(SAMPLES / "pool"),
+                              "--roots", LOCAL_ROOT, "--no-system-roots")
+    assert status == 1
+    [finding] = report["findings"]
+    assert finding["code"] == "missing-intermediate"
+    assert "service-intermediate.pem:1" in finding["message"] and "fix --search" in finding["message"]

@@ -11,7 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from . import checks
 from .explain import SEVERITY
-from .graph import Path, SignerGraph
+from .graph import Path, Sig, SignerGraph, check_signature
 from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .second_opinion import second_opinion
 from .speed import paused_gc
@@ -163,14 +163,20 @@ def diagnose(
     *,
     leaf: CertEntry | None = None,
     pools: tuple[CertPool, ...] = (),
+    hints: CertPool | None = None,
 ) -> Report:
-    """Judge the bundle as served: build the signer graph, choose the path, list every finding."""
+    """Judge the bundle as served: build the signer graph, choose the path, list every finding.
+
+    ``pools`` take part in path building (repairs use them); ``hints`` (``--search``) only say,
+    in a missing-intermediate finding, where the missing certificate can be had.
+    """
     with paused_gc():
-        return _diagnose(bundle, anchors, policy, leaf, pools)
+        return _diagnose(bundle, anchors, policy, leaf, pools, hints)
 
 
 def _diagnose(
-    bundle: Bundle, anchors: TrustStore, policy: Policy, leaf: CertEntry | None, pools: tuple[CertPool, ...]
+    bundle: Bundle, anchors: TrustStore, policy: Policy, leaf: CertEntry | None, pools: tuple[CertPool, ...],
+    hints: CertPool | None,
 ) -> Report:
     at = policy.when
     unique = unique_certs(bundle)
@@ -193,7 +199,7 @@ def _diagnose(
     if leaf is not None and path is not None:
         report.path = path = _clean_path(report)
         _order_findings(report, unique, add)
-        _path_findings(report, add)
+        _path_findings(report, add, hints)
         _chain_findings(report, add)
         strict = second_opinion(report)
         if strict is not None:
@@ -318,7 +324,7 @@ def _order_findings(report: Report, unique: list[CertEntry], add) -> None:  # ty
         "each certificate followed by the one that signed it.")
 
 
-def _path_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+def _path_findings(report: Report, add, hints: CertPool | None = None) -> None:  # type: ignore[no-untyped-def]
     path, graph = report.path, report.graph
     assert path is not None
     top = path.top
@@ -347,8 +353,12 @@ def _path_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
     older = (f" A certificate named '{top.issuer}' is loaded, but with another key than the one that signed "
              "this certificate (its key identifier differs): probably an older or re-keyed version of the issuer."
              if rekeyed else "")
+    found = next((c for c in (hints.candidates(top) if hints is not None else [])
+                  if check_signature(top, c) is Sig.OK), None)
+    where = (f" It is in {found.origin.label}: chaindoctor fix --search (or c in the app) adds it."
+             if found is not None else "")
     add("missing-intermediate", [top],
-        f"The issuer of {_q(top)}, '{top.issuer}', is neither in the bundle nor trusted{loop}.{hint}{older} "
+        f"The issuer of {_q(top)}, '{top.issuer}', is neither in the bundle nor trusted{loop}.{hint}{older}{where} "
         "Add the missing intermediate (or pass your private root with --roots).")
 
 
