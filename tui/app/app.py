@@ -8,16 +8,14 @@ from typing import ClassVar, TypeVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Tree
 
-from ..pki import fixes
 from ..pki.diagnose import Finding
 from ..pki.fixes import Repair
 from ..pki.history import History
@@ -26,8 +24,9 @@ from . import facts, render
 from .forest import Missing
 from .files import FileActions
 from .live import LiveActions
-from .jobs import JobDone, Outcome, one_line
-from .screens.dialogs import ConfirmScreen
+from .jobs import JobRunner, Outcome
+from .repairs import (REPAIR_BINDINGS, RepairKeys, repair_applies, repair_notes, repair_status,
+               repaired_title, root_action, run_repair, should_ask)
 from .screens.help import HelpScreen
 from .session import Clock, Session, system_clock
 from .view import View, make_view
@@ -36,12 +35,6 @@ from .widgets.panes import TextPane, VerdictBar
 from .widgets.signer_tree import Item, SignerTree
 from .widgets.tables import FindingsTable, ServedOrder
 
-REPAIRS: dict[str, Callable[[Bundle, fixes.RepairContext], Repair]] = {
-    "reorder": fixes.reorder, "complete": fixes.complete, "drop_extras": fixes.drop_extras,
-    "drop_root": fixes.drop_root, "keep_root": fixes.keep_root, "fix_all": fixes.fix_all,
-}
-REPAIR_TITLES = {"reorder": "Reordered", "complete": "Completed", "drop_extras": "Dropped extras",
-                 "drop_root": "Dropped the root", "keep_root": "Put the root back", "fix_all": "Fixed"}
 COMMANDS = (  # action, palette title, help
     ("reorder", "Reorder the chain", "Leaf first, each certificate followed by its issuer (o)"),
     ("complete", "Complete the chain", "Add missing issuers; asks before any network fetch (c)"),
@@ -61,23 +54,17 @@ COMMANDS = (  # action, palette title, help
 )
 QUEUED = {name for name, _, _ in COMMANDS} - {"help", "lessons"}
 T = TypeVar("T")
-LOADING_DELAY = 0.15  # seconds before the loading indicator appears (none for quick jobs)
 
 
-class ChainDoctorApp(LiveActions, FileActions, App[int]):
+class ChainDoctorApp(RepairKeys, JobRunner, LiveActions, FileActions, App[int]):
     """Open a certificate bundle, see who signed whom, learn what is wrong and fix it."""
 
     CSS_PATH = "app.tcss"
     TITLE = "chaindoctor"
+    JOB_GROUP = "analysis"
+    STATUS_BAR = "VerdictBar"
     BINDINGS = [
-        Binding("o", "reorder", "Reorder"),
-        Binding("c", "complete", "Complete"),
-        Binding("x", "drop_extras", "Extras"),
-        Binding("r", "toggle_root", "Root"),
-        Binding("f", "fix_all", "Fix all"),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("s", "save", "Save"),
+        *REPAIR_BINDINGS,
         Binding("y", "copy", "Copy"),
         Binding("p", "paste", "Paste", show=False),
         Binding("O", "open", "Open", show=False),
@@ -100,10 +87,7 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
         self.history = History(session.bundle)
         self.view: View | None = None
         self.selected: CertEntry | None = None
-        self.busy = False
-        self._generation = 0
-        self._queue: list[str] = []
-        self._loading_timer: Timer | None = None
+        self._init_jobs()
         self._start_lessons = lessons
         self._cache: dict[int, tuple[Bundle, View]] = {}
         self._bindings_pending = False
@@ -148,51 +132,13 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
 
     # --- background jobs ------------------------------------------------------------------------
 
-    def _start(self, job: Callable[[], Outcome], then: Callable[[Outcome], None], status: str) -> None:
-        self._generation += 1
-        self.busy = True
-        self.query_one(VerdictBar).show(Text(status, style="italic"), "busy")
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-        self._loading_timer = self.set_timer(LOADING_DELAY, self._show_loading)
-        self._run_job(job, then, self._generation)
+    def _set_loading(self, loading: bool) -> None:
+        self.query_one("#body").loading = loading
 
-    def _show_loading(self) -> None:
-        if self.busy:
-            self.query_one("#body").loading = True
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="analysis")
-    def _run_job(self, job: Callable[[], Outcome], then: Callable[[Outcome], None], generation: int) -> None:
-        try:
-            outcome = job()
-        except Exception as exc:  # noqa: BLE001 - shown as one line, never a crash
-            outcome = Outcome(error=one_line(exc))
-        self.post_message(JobDone(generation, outcome, then))
-
-    async def on_job_done(self, message: JobDone) -> None:
-        if message.generation != self._generation:
-            return
-        self.busy = False
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-        self.query_one("#body").loading = False
-        if message.outcome.error is not None:
-            self.notify(message.outcome.error, title="Could not do that", severity="error", markup=False)
-            if self.view is None:
-                self.query_one(VerdictBar).show(Text("Could not analyse this bundle."), "broken")
-            self._show_verdict()
-        else:
-            message.then(message.outcome)
-        self._bindings_changed()
-        queued, self._queue = self._queue, []
-        for action in queued:
-            await self.run_action(action)
-
-    def _queued(self, action: str) -> bool:
-        """While a job runs, remember the key for afterwards (so `f` then `s` saves the fixed chain)."""
-        if self.busy:
-            self._queue.append(action)
-        return self.busy
+    def _job_failed(self) -> None:
+        if self.view is None:
+            self.query_one(VerdictBar).show(Text("Could not analyse this bundle."), "broken")
+        self._show_verdict()
 
     def _analyse(self, bundle: Bundle, status: str, then: Callable[[], None] | None = None) -> None:
         """Show ``bundle``'s view, from the cache or computed in a worker."""
@@ -382,17 +328,9 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
         if view is None:
             return False
         report = view.report
-        codes = report.codes()
-        if action == "reorder":
-            return "wrong-order" in codes
-        if action == "complete":
-            return "missing-intermediate" in codes
-        if action == "drop_extras":
-            return bool(codes & {"extra-cert", "duplicate-cert"})
-        if action == "toggle_root":
-            return self._root_action() is not None
-        if action == "fix_all":
-            return any(f.fix for f in report.findings)
+        applies = repair_applies(action, report)
+        if applies is not None:
+            return applies
         if action == "undo":
             return self.history.can_undo
         if action == "redo":
@@ -406,13 +344,7 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
 
     def _root_action(self) -> str | None:
         """``drop_root`` when the anchor is in the chain, ``keep_root`` when it could be put back."""
-        if self.view is None:
-            return None
-        report = self.view.report
-        path = report.path
-        if path is None or not path.trusted or len(path.certs) < 2 or not report.graph.is_self_signed(path.top):
-            return None
-        return "drop_root" if report.graph.in_bundle(path.top) else "keep_root"
+        return None if self.view is None else root_action(self.view.report)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -422,71 +354,47 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
 
     # --- repairs ------------------------------------------------------------------------------------
 
-    def action_reorder(self) -> None:
-        if not self._queued("reorder"):
-            self._repair("reorder")
-
-    def action_complete(self) -> None:
-        if not self._queued("complete"):
-            self._repair("complete")
-
-    def action_drop_extras(self) -> None:
-        if not self._queued("drop_extras"):
-            self._repair("drop_extras")
-
-    def action_toggle_root(self) -> None:
-        if self._queued("toggle_root"):
-            return
-        name = self._root_action()
-        if name is not None:
-            self._repair(name)
-
-    def action_fix_all(self) -> None:
-        if not self._queued("fix_all"):
-            self._repair("fix_all")
-
     def _repair(self, name: str, *, network: bool | None = None) -> None:
         """Run one repair in a worker; ``network`` is the user's answer to the fetch question."""
         bundle = self.history.current
         now = self.now()
-        ask = name in ("complete", "fix_all") and network is None and not self.session.allow_network
+        ask = should_ask(name, network, self.session.allow_network)
         ctx = self.session.context(now, allow_network=network)
         session = self.session
 
         def job() -> Outcome:
-            if ask:
-                urls = fixes.network_urls(bundle, ctx)
-                if urls:
-                    return Outcome(urls=tuple(urls))
-            repair = REPAIRS[name](bundle, ctx)
+            repair = run_repair(name, bundle, ctx, ask=ask)
+            if not isinstance(repair, Repair):
+                return Outcome(urls=repair)
             view = make_view(session, repair.after, now) if repair.changed else None
             return Outcome(view=view, repair=repair)
 
-        status = "Fetching missing issuers…" if ctx.allow_network and name in ("complete", "fix_all") else "Repairing…"
-        self._start(job, partial(self._repaired, name), status)
+        self._start(job, partial(self._repaired, name), repair_status(name, ctx))
 
     def _repaired(self, name: str, outcome: Outcome) -> None:
         if outcome.urls:
-            self._ask_network(name, outcome.urls)
+            self._ask_network("The missing issuer is not in the bundle, the search path or the trust store. "
+                              "Fetch it from the address the certificate names (AIA)?", outcome.urls,
+                              partial(self._network_answered, name))
             return
         repair = outcome.repair
         assert repair is not None
-        notes = "\n".join(render.safe(n, 200) for n in repair.notes)
         if not repair.changed or outcome.view is None:
             self._show_verdict()
-            self.notify(render.safe(repair.description, 400) + (f"\n{notes}" if notes else ""),
-                        title="Nothing changed", severity="warning", markup=False)
+            self._nothing_changed(repair)
             return
         if not self.history.apply(repair):
             self._show_verdict()
             return
         self._remember(repair.after, outcome.view)
         self._show(outcome.view)
-        unresolved = getattr(repair, "unresolved", None)
-        if unresolved:
-            notes = f"still broken: {render.safe(unresolved, 200)}" + (f"\n{notes}" if notes else "")
-        self.notify(self._change_text(repair) + (f"\n{notes}" if notes else ""),
-                    title=f"{REPAIR_TITLES.get(name, 'Repaired')} — u to undo", markup=False, timeout=8)
+        self.notify(self._change_text(repair) + repair_notes(repair, unresolved=True),
+                    title=repaired_title(name), markup=False, timeout=8)
+
+    def _network_answered(self, name: str, yes: bool) -> None:
+        if yes:
+            self.session.allow_network = True
+        self._repair(name, network=yes)
 
     @staticmethod
     def _change_text(repair: Repair) -> str:
@@ -498,36 +406,12 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
         return (f"{render.safe(repair.description, 300)}\nbefore: {order(repair.before)}\n"
                 f"after:  {order(repair.after)}")
 
-    def _ask_network(self, name: str, urls: tuple[str, ...]) -> None:
-        detail = "\n".join(f"  {render.safe(u, 100)}" for u in urls[:5])
-        question = Text("The missing issuer is not in the bundle, the search path or the trust store. "
-                        "Fetch it from the address the certificate names (AIA)?")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.session.allow_network = True
-            self._repair(name, network=bool(yes))
-
-        self._dialog(ConfirmScreen(question, yes="Fetch", no="Without network", detail=Text(detail),
-                                   yes_first=True), answered)
-
-    def action_undo(self) -> None:
-        if self._queued("undo"):
-            return
-        repair = self.history.undo()
+    def _step(self, *, undo: bool) -> None:
+        """Undo or redo the last repair, and re-analyse."""
+        repair = self.history.undo() if undo else self.history.redo()
         if repair is not None:
-            self._analyse(self.history.current, "Undoing…",
-                          then=lambda: self.notify(render.safe(repair.description, 300), title="Undone",
-                                                   markup=False))
-
-    def action_redo(self) -> None:
-        if self._queued("redo"):
-            return
-        repair = self.history.redo()
-        if repair is not None:
-            self._analyse(self.history.current, "Redoing…",
-                          then=lambda: self.notify(render.safe(repair.description, 300), title="Redone",
-                                                   markup=False))
+            self._analyse(self.history.current, "Undoing…" if undo else "Redoing…",
+                          then=lambda: self._stepped(repair, undo=undo))
 
     # --- trust ------------------------------------------------------------------------------------
 
@@ -586,10 +470,5 @@ class ChainDoctorApp(LiveActions, FileActions, App[int]):
         self._analyse(self.history.current, "Analysing…")
 
     async def action_quit(self) -> None:
-        if not self.history.dirty:
-            self.exit(0)
-            return
-        question = Text("The repairs you made are not saved. Quit anyway?")
-        self._dialog(ConfirmScreen(question, yes="Quit without saving", no="Keep working"),
-                     lambda yes: self.exit(0) if yes else None)
+        self._unless_unsaved(self.history.dirty, lambda: self.exit(0), "Quit")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.app import App
@@ -29,20 +29,10 @@ class FileActions:
     def action_save(self: ChainDoctorApp) -> None:
         if self._queued("save"):
             return
-        bundle = self.history.current
-        screen = SaveScreen(self.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs))
-        self._dialog(screen, self._save_answered)
+        self._dialog(save_screen(self.session.save_name(), self.history.current), self._save_answered)
 
     def _save_answered(self: ChainDoctorApp, request: SaveRequest | None) -> None:
-        if request is None:
-            return
-        path = Path(os.path.expanduser(request.path))
-        if path.exists() and not path.is_dir():
-            question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
-            self._dialog(ConfirmScreen(question, yes="Overwrite"),
-                         lambda yes: self._write(path, request, overwrite=True) if yes else None)
-            return
-        self._write(path, request, overwrite=False)
+        confirm_overwrite(self._dialog, request, self._write)
 
     def _write(self: ChainDoctorApp, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
         written = write_chain(self, self.history.current, path, request, overwrite=overwrite)
@@ -143,3 +133,26 @@ def write_chain(app: App[int], bundle: Bundle, path: Path, request: SaveRequest,
         return None
     keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
     return f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}"
+
+
+class Writer(Protocol):
+    def __call__(self, path: Path, request: SaveRequest, *, overwrite: bool) -> None: ...
+
+
+def save_screen(name: str, bundle: Bundle) -> SaveScreen:
+    """The save dialog for ``bundle``, suggesting the file ``name``."""
+    return SaveScreen(name, has_keys=bool(bundle.keys), count=len(bundle.certs))
+
+
+def confirm_overwrite(dialog: Callable[[Any, Callable[[Any], None]], None], request: SaveRequest | None,
+                      write: Writer) -> None:
+    """After the save dialog: ``write`` the file, asking first (through ``dialog``) when it exists."""
+    if request is None:
+        return
+    path = Path(os.path.expanduser(request.path))
+    if path.exists() and not path.is_dir():
+        question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
+        dialog(ConfirmScreen(question, yes="Overwrite"),
+               lambda yes: write(path, request, overwrite=True) if yes else None)
+        return
+    write(path, request, overwrite=False)

@@ -8,7 +8,6 @@ repair keys of the main screen apply to that side's chain, with its own undo his
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
-from ...pki import fixes
 from ...pki.diagnose import Policy, Report, diagnose
 from ...pki.fixes import Repair, RepairContext
 from ...pki.history import History
@@ -36,14 +32,15 @@ from ...pki.save import default_fixed_name
 from ...pki.stores import TrustStore
 from .. import render
 from ..forest import Missing, order_break, order_marks, position_index
-from ..jobs import one_line
+from ..files import confirm_overwrite, save_screen, write_chain
+from ..jobs import JobRunner
+from ..repairs import (REPAIR_BINDINGS, RepairKeys, repair_applies, repair_notes, repair_status,
+                repaired_title, root_action, run_repair, should_ask)
 from ..widgets.panes import TextPane, VerdictBar
 from ..widgets.tables import ServedOrder
-from ..files import write_chain
-from .dialogs import ConfirmScreen, SaveRequest, SaveScreen
+from .dialogs import SaveRequest
 
 Clock = Callable[[], datetime]
-LOADING_DELAY = 0.15
 REPAIR_KEYS = {"reorder": "o", "complete": "c", "drop_extras": "x", "toggle_root": "r", "fix_all": "f",
                "undo": "u", "redo": "ctrl+r", "save": "s"}
 FIX_KEYS = {"reorder": "o", "complete": "c", "drop-extras": "x", "drop-root": "r"}
@@ -98,12 +95,7 @@ class PairSide:
 
     def root_action(self) -> str | None:
         """``drop_root`` when the anchor is in the chain, ``keep_root`` when it could be put back."""
-        report = self.report
-        path = report.path if report is not None else None
-        if report is None or path is None or not path.trusted or len(path.certs) < 2 \
-                or not report.graph.is_self_signed(path.top):
-            return None
-        return "drop_root" if report.graph.in_bundle(path.top) else "keep_root"
+        return None if self.report is None else root_action(self.report)
 
     def available(self, action: str) -> bool:
         """Whether a repair key would do something to this side now."""
@@ -113,21 +105,7 @@ class PairSide:
             return self.history.can_redo
         if action == "save":
             return True
-        report = self.report
-        if report is None:
-            return False
-        codes = report.codes()
-        if action == "reorder":
-            return "wrong-order" in codes
-        if action == "complete":
-            return "missing-intermediate" in codes
-        if action == "drop_extras":
-            return bool(codes & {"extra-cert", "duplicate-cert"})
-        if action == "toggle_root":
-            return self.root_action() is not None
-        if action == "fix_all":
-            return any(f.fix for f in report.findings)
-        return False
+        return self.report is not None and bool(repair_applies(action, self.report))
 
 
 # --- what each side shows ------------------------------------------------------------------------
@@ -208,10 +186,11 @@ class CompactServedOrder(ServedOrder):
 
     def on_mount(self, event: events.Mount) -> None:
         event.prevent_default()  # the base class would add its own columns
-        self.add_column("#", key="n")
-        self.add_column("role", key="role")
-        self.add_column("subject", key="subject")
-        self.add_column("order", key="order")
+        # fixed widths: the half-screen layout must not depend on when the rows arrive
+        self.add_column("#", key="n", width=3)
+        self.add_column("role", key="role", width=12)
+        self.add_column("subject", key="subject", width=21)
+        self.add_column("order", key="order", width=14)
 
     @staticmethod
     def _row(*args: Any) -> tuple[Text, ...]:  # type: ignore[override]
@@ -266,15 +245,7 @@ class SidePane(Vertical):
         return "\n".join(parts)
 
 
-class PairJobDone(Message):
-    """A background job of the mTLS screen finished (``then`` runs if it is still the latest)."""
-
-    def __init__(self, generation: int, result: object, error: str | None, then: Callable[[Any], None]) -> None:
-        super().__init__()
-        self.generation, self.result, self.error, self.then = generation, result, error, then
-
-
-class MtlsScreen(Screen[None]):
+class MtlsScreen(RepairKeys, JobRunner, Screen[None]):
     """Both directions of an mTLS handshake; the repair keys apply to the focused side."""
 
     DEFAULT_CSS = """
@@ -299,15 +270,10 @@ class MtlsScreen(Screen[None]):
     }
     """
 
+    JOB_GROUP = "mtls"
+    STATUS_BAR = "#pair-verdict"
     BINDINGS = [
-        Binding("o", "reorder", "Reorder"),
-        Binding("c", "complete", "Complete"),
-        Binding("x", "drop_extras", "Extras"),
-        Binding("r", "toggle_root", "Root"),
-        Binding("f", "fix_all", "Fix all"),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("s", "save", "Save"),
+        *REPAIR_BINDINGS,
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
         Binding("tab", "app.focus_next", "Next pane"),
@@ -319,10 +285,7 @@ class MtlsScreen(Screen[None]):
         self.now = now
         self.standalone = standalone  # the app's only screen: Escape does not go back, q quits
         self.active = "server"
-        self.busy = False
-        self._generation = 0
-        self._queue: list[str] = []
-        self._loading: Timer | None = None
+        self._init_jobs()
         self._loading_panes: list[SidePane] = []
 
     # --- layout -----------------------------------------------------------------------------------
@@ -353,7 +316,7 @@ class MtlsScreen(Screen[None]):
             self._show_side(server)
             self._show_side(client)
 
-        self._start(list(self.sides.values()), job, done, "Analysing both directions…")
+        self._start_for(list(self.sides.values()), job, done, "Analysing both directions…")
 
     def focus_side(self, name: str) -> None:
         """Make ``name`` ("server" or "client") the side the repair keys apply to."""
@@ -406,53 +369,21 @@ class MtlsScreen(Screen[None]):
 
     # --- background jobs ------------------------------------------------------------------------
 
-    def _start(self, sides: list[PairSide], job: Callable[[], object], then: Callable[[Any], None],
-               status: str) -> None:
-        self._generation += 1
-        self.busy = True
-        self.query_one("#pair-verdict", VerdictBar).show(Text(status, style="italic"), "busy")
-        if self._loading is not None:
-            self._loading.stop()
+    def _start_for(self, sides: list[PairSide], job: Callable[[], object], then: Callable[[Any], None],
+                   status: str) -> None:
+        """Run ``job`` in a worker, the loading indicator over the panes of ``sides``."""
         self._loading_panes = [self.pane(s.name) for s in sides]
-        self._loading = self.set_timer(LOADING_DELAY, self._show_loading)
-        self._run(job, then, self._generation)
+        self._start(job, then, status)
 
-    def _show_loading(self) -> None:
-        if self.busy:
-            for pane in self._loading_panes:
-                pane.loading = True
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mtls")
-    def _run(self, job: Callable[[], object], then: Callable[[Any], None], generation: int) -> None:
-        try:
-            result, error = job(), None
-        except Exception as exc:  # noqa: BLE001 - one line, never a crash
-            result, error = None, one_line(exc)
-        self.post_message(PairJobDone(generation, result, error, then))
-
-    async def on_pair_job_done(self, message: PairJobDone) -> None:
-        if message.generation != self._generation:
-            return
-        self.busy = False
-        if self._loading is not None:
-            self._loading.stop()
+    def _set_loading(self, loading: bool) -> None:
         for pane in self._loading_panes:
-            pane.loading = False
-        if message.error is not None:
-            self.notify(message.error, title="Could not do that", severity="error", markup=False)
-            self._show_pair()
-        else:
-            message.then(message.result)
-        self.refresh_bindings()
-        queued, self._queue = self._queue, []
-        for action in queued:
-            await self.run_action(action)
+            pane.loading = loading
 
-    def _queued(self, action: str) -> bool:
-        """While a job runs, remember the key for afterwards (so ``f`` then ``s`` saves the fixed chain)."""
-        if self.busy:
-            self._queue.append(action)
-        return self.busy
+    def _job_failed(self) -> None:
+        self._show_pair()
+
+    def _bindings_changed(self) -> None:
+        self.refresh_bindings()
 
     # --- which keys are available ---------------------------------------------------------------
 
@@ -466,95 +397,51 @@ class MtlsScreen(Screen[None]):
 
     # --- repairs ----------------------------------------------------------------------------------
 
-    def action_reorder(self) -> None:
-        if not self._queued("reorder"):
-            self._repair("reorder")
-
-    def action_complete(self) -> None:
-        if not self._queued("complete"):
-            self._repair("complete")
-
-    def action_drop_extras(self) -> None:
-        if not self._queued("drop_extras"):
-            self._repair("drop_extras")
-
-    def action_toggle_root(self) -> None:
-        if self._queued("toggle_root"):
-            return
-        name = self.side.root_action()
-        if name is not None:
-            self._repair(name)
-
-    def action_fix_all(self) -> None:
-        if not self._queued("fix_all"):
-            self._repair("fix_all")
+    def _root_action(self) -> str | None:
+        return self.side.root_action()
 
     def _repair(self, name: str, *, network: bool | None = None, side: PairSide | None = None) -> None:
         """Run one repair on the focused side in a worker; ``network`` answers the AIA fetch question."""
-        from ..app import REPAIRS
-
         side = side or self.side
         bundle, now = side.history.current, self.now()
-        ask = name in ("complete", "fix_all") and network is None and not side.allow_network
+        ask = should_ask(name, network, side.allow_network)
         ctx = side.context(now, allow_network=network)
 
         def job() -> tuple[str, object]:
-            if ask:
-                urls = fixes.network_urls(bundle, ctx)
-                if urls:
-                    return "ask", tuple(urls)
-            repair = REPAIRS[name](bundle, ctx)
+            repair = run_repair(name, bundle, ctx, ask=ask)
+            if not isinstance(repair, Repair):
+                return "ask", repair
             return "done", (repair, side.analyse(repair.after, now) if repair.changed else None)
 
-        status = "Fetching missing issuers…" if ctx.allow_network and name in ("complete", "fix_all") else "Repairing…"
-        self._start([side], job, partial(self._repaired, name, side), status)
+        self._start_for([side], job, partial(self._repaired, name, side), repair_status(name, ctx))
 
     def _repaired(self, name: str, side: PairSide, result: tuple[str, object]) -> None:
-        from ..app import REPAIR_TITLES
-
         kind, value = result
         if kind == "ask":
             assert isinstance(value, tuple)
-            self._ask_network(name, side, value)
+            self._ask_network("The missing issuer is not in the chain or the trust bundle. Fetch it from the address "
+                              "the certificate names (AIA)?", value, partial(self._network_answered, name, side))
             return
         repair, report = value  # type: ignore[misc]
         assert isinstance(repair, Repair)
-        notes = "\n".join(render.safe(n, 200) for n in repair.notes)
         if not repair.changed or report is None or not side.history.apply(repair):
             self._show_pair()
-            self.notify(render.safe(repair.description, 400) + (f"\n{notes}" if notes else ""),
-                        title="Nothing changed", severity="warning", markup=False)
+            self._nothing_changed(repair)
             return
         side.report = report
         self._show_side(side)
-        if repair.unresolved:
-            notes = f"still broken: {render.safe(repair.unresolved, 200)}" + (f"\n{notes}" if notes else "")
         who = "server's chain" if side.name == "server" else "client's chain"
-        self.notify(render.safe(repair.description, 300) + (f"\n{notes}" if notes else ""),
-                    title=f"{REPAIR_TITLES.get(name, 'Repaired')} the {who} — u to undo", markup=False, timeout=8)
+        self.notify(render.safe(repair.description, 300) + repair_notes(repair, unresolved=True),
+                    title=repaired_title(name, f" the {who}"), markup=False, timeout=8)
 
-    def _ask_network(self, name: str, side: PairSide, urls: tuple[str, ...]) -> None:
-        detail = "\n".join(f"  {render.safe(u, 100)}" for u in urls[:5])
-        question = Text("The missing issuer is not in the chain or the trust bundle. Fetch it from the address "
-                        "the certificate names (AIA)?")
+    def _network_answered(self, name: str, side: PairSide, yes: bool) -> None:
+        if yes:
+            side.allow_network = True
+        self._repair(name, network=yes, side=side)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                side.allow_network = True
-            self._repair(name, network=bool(yes), side=side)
-
-        self._dialog(ConfirmScreen(question, yes="Fetch", no="Without network", detail=Text(detail),
-                                   yes_first=True), answered)
-
-    def action_undo(self) -> None:
-        if not self._queued("undo"):
-            self._step(self.side, undo=True)
-
-    def action_redo(self) -> None:
-        if not self._queued("redo"):
-            self._step(self.side, undo=False)
-
-    def _step(self, side: PairSide, *, undo: bool) -> None:
+    def _step(self, *, undo: bool) -> None:
+        """Undo or redo the focused side's last repair, and re-analyse it."""
+        side = self.side
         repair = side.history.undo() if undo else side.history.redo()
         if repair is None:
             return
@@ -563,9 +450,9 @@ class MtlsScreen(Screen[None]):
         def done(report: Report) -> None:
             side.report = report
             self._show_side(side)
-            self.notify(render.safe(repair.description, 300), title="Undone" if undo else "Redone", markup=False)
+            self._stepped(repair, undo=undo)
 
-        self._start([side], lambda: side.analyse(bundle, now), done, "Undoing…" if undo else "Redoing…")
+        self._start_for([side], lambda: side.analyse(bundle, now), done, "Undoing…" if undo else "Redoing…")
 
     # --- save -------------------------------------------------------------------------------------
 
@@ -573,20 +460,10 @@ class MtlsScreen(Screen[None]):
         if self._queued("save"):
             return
         side = self.side
-        bundle = side.history.current
-        screen = SaveScreen(side.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs))
-        self._dialog(screen, partial(self._save_answered, side))
+        self._dialog(save_screen(side.save_name(), side.history.current), partial(self._save_answered, side))
 
     def _save_answered(self, side: PairSide, request: SaveRequest | None) -> None:
-        if request is None:
-            return
-        path = Path(os.path.expanduser(request.path))
-        if path.exists() and not path.is_dir():
-            question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
-            self._dialog(ConfirmScreen(question, yes="Overwrite"),
-                         lambda yes: self._write(side, path, request, overwrite=True) if yes else None)
-            return
-        self._write(side, path, request, overwrite=False)
+        confirm_overwrite(self._dialog, request, partial(self._write, side))
 
     def _write(self, side: PairSide, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
         written = write_chain(self.app, side.history.current, path, request, overwrite=overwrite)
@@ -604,12 +481,7 @@ class MtlsScreen(Screen[None]):
         self.app.push_screen(screen, callback)
 
     def _leave(self, go: Callable[[], None], what: str) -> None:
-        if not any(s.history.dirty for s in self.sides.values()):
-            go()
-            return
-        question = Text(f"The repairs you made are not saved. {what} anyway?")
-        self._dialog(ConfirmScreen(question, yes=f"{what} without saving", no="Keep working"),
-                     lambda yes: go() if yes else None)
+        self._unless_unsaved(any(s.history.dirty for s in self.sides.values()), go, what)
 
     def action_back(self) -> None:
         if not self.standalone:
