@@ -38,7 +38,8 @@ async def settle(pilot: Pilot[object]) -> None:
     for _ in range(200):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not getattr(app, "busy", False):
+        # jobs run on the app (main screen) or on the active screen (the mTLS screen)
+        if not getattr(app, "busy", False) and not getattr(app.screen, "busy", False):
             break
     await pilot.pause()
 
