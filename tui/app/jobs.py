@@ -77,16 +77,10 @@ class JobRunner:
         self._queue = []
         self._loading_timer = None
 
-    def _set_loading(self, loading: bool) -> None:
-        """Show or hide the loading indicator over what the job changes."""
-        raise NotImplementedError
-
-    def _job_failed(self) -> None:
-        """Restore the status bar after a job failed (its error is already notified)."""
-        raise NotImplementedError
-
-    def _bindings_changed(self) -> None:
-        raise NotImplementedError
+    # Provided by the class that mixes this in:
+    _set_loading: Callable[[bool], None]  # show or hide the loading indicator over what the job changes
+    _job_failed: Callable[[], None]  # restore the status bar after a failed job (its error is notified)
+    _bindings_changed: Callable[[], None]  # refresh which keys are available
 
     def _start(self, job: Callable[[], Any], then: Callable[[Any], None], status: str) -> None:
         """Run ``job`` in a worker, showing ``status``; ``then`` gets its result on the UI thread."""

@@ -103,8 +103,7 @@ class RepairKeys:
     _dialog: Callable[[Any, Callable[[Any], None]], None]
     notify: Callable[..., None]
 
-    def _step(self, *, undo: bool) -> None:
-        raise NotImplementedError
+    _step: Callable[..., None]  # undo (undo=True) or redo on the history the keys act on
 
     def action_reorder(self) -> None:
         if not self._queued("reorder"):
