@@ -236,6 +236,24 @@ def _ssl_context(
     return ctx
 
 
+def pem_blocks(path: Path) -> list[bytes]:
+    """The CERTIFICATE blocks of a PEM file, in file order, each as its own PEM text."""
+    text = path.read_bytes()
+    return [p.strip() + b"\n-----END CERTIFICATE-----\n"
+            for p in text.split(b"-----END CERTIFICATE-----") if b"BEGIN CERTIFICATE" in p]
+
+
+def serve_connection(context: SSL.Context, conn: socket.socket) -> None:
+    """One server-side TLS handshake with pyOpenSSL, then read until the client is done."""
+    tls = SSL.Connection(context, conn)
+    tls.set_accept_state()
+    tls.do_handshake()
+    try:
+        _drain(tls.recv)
+    except SSL.ZeroReturnError:
+        tls.shutdown()
+
+
 @contextmanager
 def serve_tls(
     cert_chain_pem: bytes,
@@ -279,13 +297,7 @@ def serve_tls(
         )
 
         def handle(conn: socket.socket) -> None:
-            tls = SSL.Connection(pctx, conn)
-            tls.set_accept_state()
-            tls.do_handshake()
-            try:
-                _drain(tls.recv)
-            except SSL.ZeroReturnError:
-                tls.shutdown()
+            serve_connection(pctx, conn)
 
     with _Listener(host, handle) as port:
         yield port

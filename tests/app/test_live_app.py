@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography import x509
-from OpenSSL import SSL
 
 from tests.app.conftest import ROOTS, SAMPLES, SIZE, new_app, record_notes, sample, settle
-from tests.tlsserver import _drain, _Listener, _pyopenssl_context, serve_tls
+from tests.tlsserver import _Listener, _pyopenssl_context, pem_blocks, serve_connection, serve_tls
 from tui.app.app import ChainDoctorApp
 from tui.app.screens.dialogs import ConfirmScreen
 from tui.app.widgets.live import LiveBar
@@ -24,14 +23,7 @@ FIN = "CN=*.fin.service.local Intermediate CA"
 SERVICE = "CN=*.service.local Intermediate CA"
 
 
-def blocks(name: str) -> list[bytes]:
-    """The PEM blocks of a sample file, in file order."""
-    text = (SAMPLES / name).read_bytes()
-    return [p.strip() + b"\n-----END CERTIFICATE-----\n"
-            for p in text.split(b"-----END CERTIFICATE-----") if b"BEGIN CERTIFICATE" in p]
-
-
-GOOD_LEAF, GOOD_FIN, GOOD_SERVICE = blocks("good-chain.pem")
+GOOD_LEAF, GOOD_FIN, GOOD_SERVICE = pem_blocks(SAMPLES / "good-chain.pem")
 
 
 class SwappableServer:
@@ -46,13 +38,7 @@ class SwappableServer:
         self.context = _pyopenssl_context(chain, self.key_pem, [], False, None, None, None)
 
     def handle(self, conn: socket.socket) -> None:
-        tls = SSL.Connection(self.context, conn)
-        tls.set_accept_state()
-        tls.do_handshake()
-        try:
-            _drain(tls.recv)
-        except SSL.ZeroReturnError:
-            tls.shutdown()
+        serve_connection(self.context, conn)
 
 
 @contextmanager

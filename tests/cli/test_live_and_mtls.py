@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tlsserver import serve_tls
+from tests.tlsserver import pem_blocks, serve_tls
 from tui.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
@@ -16,13 +16,7 @@ MTLS = SAMPLES / "mtls"
 LEAF_KEY = (SAMPLES / "keys" / "orders.fin.service.local.key").read_bytes()
 
 
-def pem_blocks(name: str) -> list[bytes]:
-    text = (SAMPLES / name).read_bytes()
-    parts = text.split(b"-----END CERTIFICATE-----")
-    return [p.strip() + b"\n-----END CERTIFICATE-----\n" for p in parts if b"BEGIN CERTIFICATE" in p]
-
-
-LEAF, FIN, SERVICE = pem_blocks("good-chain.pem")
+LEAF, FIN, SERVICE = pem_blocks(SAMPLES / "good-chain.pem")
 ROOT = Path(LOCAL_ROOT).read_bytes()
 
 
