@@ -10,17 +10,13 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from . import checks
-from .explain import SEVERITY
 from .graph import Path, Sig, SignerGraph, check_signature
 from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .second_opinion import second_opinion
 from .speed import paused_gc
 from .stores import CertPool, TrustStore
+from .vocabulary import FIX_FOR, SEVERITY
 
-FIX_FOR = {
-    "wrong-order": "reorder", "missing-intermediate": "complete", "extra-cert": "drop-extras",
-    "duplicate-cert": "drop-extras", "contains-root": "drop-root",
-}
 EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
 PURPOSE_EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}

@@ -15,6 +15,8 @@ import shlex
 import textwrap
 from dataclasses import dataclass
 
+from .vocabulary import SEVERITY, Code
+
 __all__ = [
     "EXPLANATIONS",
     "FINDING_CODES",
@@ -32,35 +34,8 @@ __all__ = [
 WIDTH = 78
 """Column width of the plain-text rendering."""
 
-# The finding codes of CONTRACT.md, in contract order, with their severities.
-SEVERITY: dict[str, str] = {
-    "unreadable": "error",
-    "wrong-order": "error",
-    "missing-intermediate": "error",
-    "untrusted-root": "error",
-    "bad-signature": "error",
-    "expired": "error",
-    "not-yet-valid": "error",
-    "hostname-mismatch": "error",
-    "wrong-purpose": "error",
-    "not-a-ca": "error",
-    "path-length-exceeded": "error",
-    "name-constraints-violated": "error",
-    "weak-signature": "error",
-    "weak-key": "error",
-    "key-mismatch": "error",
-    "rejected": "error",
-    "contains-root": "warning",
-    "extra-cert": "warning",
-    "duplicate-cert": "warning",
-    "expires-soon": "warning",
-    "private-key-present": "warning",
-    "multiple-leaves": "warning",
-    "no-leaf": "info",
-}
-
-FINDING_CODES: tuple[str, ...] = tuple(SEVERITY)
-"""Every finding code, in the order of the contract's table (the single source of the list)."""
+FINDING_CODES: tuple[Code, ...] = tuple(Code)
+"""Every finding code, in the order of the contract's table."""
 
 
 @dataclass(frozen=True)
