@@ -44,7 +44,7 @@ from textual.widgets import Static  # noqa: E402
 from bench_check import bundles, floor, machine, openssl_verify  # noqa: E402
 from tui.app import make_app  # noqa: E402
 from tui.app.widgets.signer_tree import SignerTree  # noqa: E402
-from tui.cli import build_parser  # noqa: E402
+from tui.cli import parse_request  # noqa: E402
 
 SIZE = (120, 40)
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -63,8 +63,8 @@ class MinimalApp(App[None]):
 
 def chaindoctor_app(bundle: Path, roots: Path) -> Callable[[], App[object]]:
     def make() -> App[object]:
-        args = build_parser()["app"].parse_args([str(bundle), "--roots", str(roots), "--no-system-roots"])
-        return make_app(args, now=lambda: NOW)  # type: ignore[no-any-return]
+        request = parse_request([str(bundle), "--roots", str(roots), "--no-system-roots"])
+        return make_app(request, now=lambda: NOW)
     return make
 
 

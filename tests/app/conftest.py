@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from tui.app import make_app
 from tui.app.app import ChainDoctorApp
-from tui.cli import build_parser
+from tui.cli import parse_request
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 ROOTS = str(SAMPLES / "roots" / "local-root.pem")
@@ -22,8 +22,8 @@ SIZE = (120, 40)
 
 def new_app(*argv: str, system_roots: bool = False) -> ChainDoctorApp:
     """The app as ``chaindoctor ARGV`` would start it, with a fixed clock and no system roots."""
-    args = build_parser()["app"].parse_args([*argv, *([] if system_roots else ["--no-system-roots"])])
-    app = make_app(args, now=lambda: FIXED_NOW)
+    request = parse_request([*argv, *([] if system_roots else ["--no-system-roots"])])
+    app = make_app(request, now=lambda: FIXED_NOW)
     assert isinstance(app, ChainDoctorApp)
     return app
 

@@ -27,7 +27,7 @@ from tui.app.screens.glossary import GlossaryScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.signer_tree import SignerTree
 from tui.app.widgets.tables import FindingsTable, ServedOrder
-from tui.cli import build_parser
+from tui.cli import parse_request
 from tui.pki.explain import EXPLANATIONS, GLOSSARY, openssl_commands
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,8 +39,7 @@ LEAF = "CN=orders.fin.service.local"
 
 def learn_app() -> ChainDoctorApp:
     """What ``chaindoctor learn`` runs (``launch(args, lessons=True)``), with a fixed clock."""
-    args = build_parser()["app"].parse_args(["--no-system-roots"])
-    app = make_app(args, lessons=True, now=lambda: FIXED_NOW)
+    app = make_app(parse_request(["--no-system-roots"]), lessons=True, now=lambda: FIXED_NOW)
     assert isinstance(app, ChainDoctorApp)
     return app
 

@@ -12,6 +12,7 @@ from tui.app.mtls_app import MtlsApp, make_mtls_app
 from tui.app.screens.dialogs import ConfirmScreen, SaveScreen
 from tui.app.screens.mtls import MtlsScreen
 from tui.cli import build_parser, main
+from tui.cli.parse import pair_request_from
 from tui.pki.load import load_file
 
 MTLS = SAMPLES / "mtls"
@@ -27,7 +28,7 @@ def mtls_app(server_trust: str = CLIENT_ROOT, client_trust: str = SERVER_ROOT, *
     args = build_parser()["mtls"].parse_args(["--server-chain", server_chain, "--server-trust", server_trust,
                                               "--client-chain", client_chain, "--client-trust", client_trust,
                                               "--app", *extra])
-    return make_mtls_app(args, now=lambda: FIXED_NOW)
+    return make_mtls_app(pair_request_from(args), now=lambda: FIXED_NOW)
 
 
 def screen_of(app: MtlsApp) -> MtlsScreen:

@@ -27,6 +27,6 @@ def test_engine_module_imports_neither_textual_nor_rich(module: str) -> None:
 
 
 def test_cli_check_does_not_import_the_app() -> None:
-    code = ("import sys; from tui import cli; cli.build_parser(); import tui.report_text; "
+    code = ("import sys; from tui import cli; cli.build_parser(); import tui.cli.render_text, tui.cli.check; "
             "sys.exit(1 if 'textual' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

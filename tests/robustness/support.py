@@ -23,7 +23,7 @@ from tests import factory as f
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.model import Bundle
 from tui.pki.stores import TrustStore
-from tui.report_text import render
+from tui.cli.render_text import render
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_certs"

@@ -33,7 +33,7 @@ from tui.pki.fixes import RepairContext
 from tui.pki.graph import MAX_CHECKS_PER_CERT, MAX_PATH, Sig, check_signature
 from tui.pki.load import MAX_INPUT_BYTES, MAX_UNREADABLE, LoadError, load_bytes, load_file
 from tui.pki.model import Bundle, CertEntry
-from tui.report_text import MESSAGE_WIDTH
+from tui.cli.render_text import MESSAGE_WIDTH
 
 pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length must be:UserWarning")
 

@@ -22,7 +22,7 @@ from tui.cli import main
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.model import Bundle
 from tui.pki.text import inert, shorten
-from tui.report_text import NAME_WIDTH, render
+from tui.cli.render_text import NAME_WIDTH, render
 
 PAYLOADS = {
     "rich-bold": "[bold]bold[/bold]",

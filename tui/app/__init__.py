@@ -1,41 +1,42 @@
-"""The interactive app. ``launch`` loads everything first, so a bad file fails before the screen opens."""
+"""The interactive app. ``launch`` opens the session first, so a bad file fails before the screen opens."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
+import getpass
 import os
 import sys
-from collections.abc import Callable
-from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..pki.load import LoadError
+from ..pki.request import Request
+from ..pki.session import Clock, open_session
+
+if TYPE_CHECKING:
+    from .app import ChainDoctorApp
 
 __all__ = ["launch", "make_app"]
 
 
-def make_app(args: argparse.Namespace, *, lessons: bool = False, now: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
-    """The app for these command-line options (LoadError/UsageError with one line on bad input)."""
+def make_app(request: Request, *, lessons: bool = False, now: Clock | None = None) -> ChainDoctorApp:
+    """The app on what ``request`` names (LoadError with one line on unusable input)."""
     from .app import ChainDoctorApp
     from .lessons import install
-    from .session import open_session
 
     install()
-    session = open_session(args)
-    return ChainDoctorApp(session, now=now, lessons=lessons)
+    return ChainDoctorApp(open_session(request), now=now, lessons=lessons)
 
 
-def launch(args: argparse.Namespace, *, lessons: bool = False) -> int:
-    """Run the app on the prepared inputs; returns the exit status."""
-    from ..pki.load import LoadError
-
+def launch(request: Request, *, lessons: bool = False) -> int:
+    """Run the app; returns the exit status."""
     try:
-        app = make_app(args, lessons=lessons)
+        app = make_app(request, lessons=lessons)
     except LoadError as exc:  # a PKCS#12 file without --password: ask, as the contract promises
-        if "needs a password" not in str(exc) or "-" in args.sources or not sys.stdin.isatty():
+        if "needs a password" not in str(exc) or "-" in request.sources or not sys.stdin.isatty():
             raise
-        import getpass
-
-        args.password = getpass.getpass("PKCS#12 password: ")
-        app = make_app(args, lessons=lessons)
-    if "-" in args.sources:
+        password = os.fsencode(getpass.getpass("PKCS#12 password: "))
+        app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
+    if "-" in request.sources:
         _reattach_terminal()
     app.run()
     return app.return_code or 0

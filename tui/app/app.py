@@ -28,7 +28,7 @@ from .jobs import JobRunner, Outcome
 from .repairs import (REPAIR_BINDINGS, RepairKeys, repair_applies, repair_notes, repair_status,
                repaired_title, root_action, run_repair, should_ask)
 from .screens.help import HelpScreen
-from .session import Clock, Session, system_clock
+from ..pki.session import Clock, Session, system_clock
 from .view import View, make_view
 from .widgets.live import LiveBar
 from .widgets.panes import TextPane, VerdictBar
@@ -84,7 +84,6 @@ class ChainDoctorApp(RepairKeys, JobRunner, LiveActions, FileActions, App[int]):
         super().__init__()
         self.session = session
         self.now: Clock = now or system_clock
-        self.history = History(session.bundle)
         self.view: View | None = None
         self.selected: CertEntry | None = None
         self._init_jobs()
@@ -461,10 +460,14 @@ class ChainDoctorApp(RepairKeys, JobRunner, LiveActions, FileActions, App[int]):
         info = EXPLANATIONS.get(finding.code) if finding is not None else None
         self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
 
-    def use_session(self, session: Session, history: History | None = None) -> None:
+    @property
+    def history(self) -> History:
+        """The repair history of the bundle on screen (the session's)."""
+        return self.session.history
+
+    def use_session(self, session: Session) -> None:
         """Work on another session from now on (the lessons switch bundle, trust and policy this way)."""
         self.session = session
-        self.history = history or History(session.bundle)
         self._cache.clear()
         self.sub_title = render.safe_path(session.label)
         self._analyse(self.history.current, "Analysing…")

@@ -111,7 +111,6 @@ class FileActions:
 
         def done(outcome: Outcome) -> None:
             assert outcome.bundle is not None and outcome.view is not None
-            self.history.reset(outcome.bundle)
             self.session.replace_bundle(outcome.bundle, source_file=source_file, label=label)
             self.sub_title = render.safe_path(label)
             self._remember(outcome.bundle, outcome.view)

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..pki.live import LiveChain, LiveError, fetch_chain
-from ..pki.model import Bundle, CertEntry, Unreadable
-from ..pki.sources import bundle_from_live
+from ..pki.live import LiveChain, LiveError
+from ..pki.model import Bundle
+from ..pki.session import refreshed_bundle
 from . import render
 from .jobs import Outcome, one_line
 from .screens.dialogs import ConfirmScreen
@@ -25,36 +25,6 @@ MAX_NOTES = 2
 
 def _plural(n: int, word: str = "certificate") -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def refreshed_bundle(base: Bundle, fresh: dict[str, LiveChain]) -> Bundle:
-    """``base`` with each live endpoint's certificates replaced by what it sent now, in place.
-
-    Certificates from files keep their position; an endpoint's run of certificates is replaced by its
-    new chain (an endpoint that had no readable certificate before is appended at the end).
-    """
-    news = {label: bundle_from_live(chain) for label, chain in fresh.items()}
-    certs: list[CertEntry] = []
-    placed: set[str] = set()
-    run: tuple[str, int] | None = None  # (endpoint, last index) of the run being replaced
-    for entry in base.certs:
-        origin = entry.origin
-        if origin.container != "live" or origin.source not in news:
-            certs.append(entry)
-            run = None
-            continue
-        index = origin.index or 0
-        if run is None or run[0] != origin.source or index <= run[1]:  # a new run (the SOURCE given twice)
-            certs.extend(news[origin.source].certs)
-            placed.add(origin.source)
-        run = (origin.source, index)
-    unreadable: list[Unreadable] = [u for u in base.unreadable
-                                    if not any(u.source.startswith(f"{label}#") for label in news)]
-    for label, bundle in news.items():
-        if label not in placed:
-            certs.extend(bundle.certs)
-        unreadable.extend(bundle.unreadable)
-    return Bundle(tuple(certs), base.keys, tuple(unreadable), base.sources)
 
 
 def change_line(old: LiveChain | None, new: LiveChain) -> str:
@@ -135,9 +105,7 @@ class LiveActions:
         def job() -> Outcome:
             for endpoint in endpoints:
                 try:
-                    fresh[endpoint.label] = fetch_chain(endpoint, timeout=session.timeout,
-                                                        client_cert=session.client_cert,
-                                                        client_key=session.client_key)
+                    fresh[endpoint.label] = session.fetch_again(endpoint)
                 except LiveError as exc:
                     text = one_line(exc)
                     problem.append(text if endpoint.label in text else f"{endpoint.label}: {text}")

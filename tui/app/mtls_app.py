@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-from datetime import datetime
-
 from textual.app import App
 
-from ..pki.diagnose import Policy
-from ..pki.history import History
+from ..pki.request import PairRequest
+from ..pki.session import Clock, Pair, open_pair, system_clock
 from .screens.mtls import MtlsScreen, PairSide
-from .session import system_clock
 
 __all__ = ["MtlsApp", "launch_mtls", "make_mtls_app"]
 
@@ -22,7 +17,7 @@ class MtlsApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "chaindoctor mtls"
 
-    def __init__(self, server: PairSide, client: PairSide, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, server: PairSide, client: PairSide, *, now: Clock | None = None) -> None:
         super().__init__()
         self.pair_screen = MtlsScreen(server, client, now=now or system_clock, standalone=True)
 
@@ -35,20 +30,21 @@ class MtlsApp(App[int]):
         return self.pair_screen.busy
 
 
-def make_mtls_app(args: argparse.Namespace, *, now: Callable[[], datetime] | None = None) -> MtlsApp:
-    """The app for ``chaindoctor mtls`` options (LoadError with one line on bad input)."""
-    from ..mtls_command import load_pair
+def sides(pair: Pair) -> tuple[PairSide, PairSide]:
+    """The two sides of the mTLS screen for an opened pair."""
+    request = pair.request
+    return (PairSide("server", request.server_chain, request.client_trust, pair.server),
+            PairSide("client", request.client_chain, request.server_trust, pair.client))
 
-    pair = load_pair(args)
-    server = PairSide("server", args.server_chain, args.client_trust, pair.client_trust,
-                      Policy(host=args.host, purpose="server", at=args.at), History(pair.server_chain))
-    client = PairSide("client", args.client_chain, args.server_trust, pair.server_trust,
-                      Policy(purpose="client", at=args.at), History(pair.client_chain))
+
+def make_mtls_app(request: PairRequest, *, now: Clock | None = None) -> MtlsApp:
+    """The app for ``chaindoctor mtls`` (LoadError with one line on unusable input)."""
+    server, client = sides(open_pair(request))
     return MtlsApp(server, client, now=now)
 
 
-def launch_mtls(args: argparse.Namespace) -> int:
+def launch_mtls(request: PairRequest) -> int:
     """Run the mTLS app; returns the exit status."""
-    app = make_mtls_app(args)
+    app = make_mtls_app(request)
     app.run()
     return app.return_code or 0

@@ -8,16 +8,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .app import ChainDoctorApp
-from .session import demo_session
+from ..pki.request import Request
+from ..pki.session import open_session
 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
 async def _shoot(path: Path, size: tuple[int, int]) -> None:
-    from ..cli import build_parser
-
-    args = build_parser()["app"].parse_args(["--no-system-roots"])
-    app = ChainDoctorApp(demo_session(args), now=lambda: AT)
+    app = ChainDoctorApp(open_session(Request(system_roots=False)), now=lambda: AT)
     async with app.run_test(size=size) as pilot:
         while app.busy or app.view is None:
             await pilot.pause(0.01)

@@ -8,7 +8,7 @@ from datetime import datetime
 from ..pki.diagnose import Report
 from ..pki.model import Bundle
 from .forest import Forest, build_forest, order_break, order_marks, position_index
-from .session import Session
+from ..pki.session import Session
 
 
 @dataclass(frozen=True)

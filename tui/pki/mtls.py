@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .diagnose import Policy, Report, diagnose
-from .model import Bundle
-from .stores import TrustStore
+from .diagnose import Report
+from .session import Pair
 
 
 @dataclass
@@ -41,17 +40,7 @@ def _sentence(who: str, what: str, report: Report) -> str:
     return f"{who} will reject {what}: {first.code} — {first.message}{more}"
 
 
-def check_pair(
-    server_chain: Bundle,
-    client_trust: TrustStore,
-    client_chain: Bundle,
-    server_trust: TrustStore,
-    *,
-    host: str | None = None,
-    at: datetime | None = None,
-) -> MtlsReport:
-    """Validate the server chain for purpose server (and ``host``) with the client's trust bundle,
+def check_pair(pair: Pair, now: datetime) -> MtlsReport:
+    """Validate the server chain for purpose server (and the host) with the client's trust bundle,
     and the client chain for purpose client with the server's trust bundle."""
-    server = diagnose(server_chain, client_trust, Policy(host=host, purpose="server", at=at))
-    client = diagnose(client_chain, server_trust, Policy(purpose="client", at=at))
-    return MtlsReport(server, client)
+    return MtlsReport(pair.server.analyse(pair.server.bundle, now), pair.client.analyse(pair.client.bundle, now))

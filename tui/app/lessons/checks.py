@@ -9,7 +9,7 @@ from ...pki.diagnose import Finding, Report
 from ...pki.model import CertEntry
 from ..forest import Missing
 from ..screens.glossary import GlossaryScreen
-from ..session import Session
+from ...pki.session import Session
 from ..widgets.signer_tree import SignerTree
 from ..widgets.tables import FindingsTable, ServedOrder
 

@@ -9,7 +9,7 @@ from ...pki.diagnose import Policy
 from ...pki.load import load_bytes
 from ...pki.model import CertEntry, Origin
 from ...pki.stores import CertPool, TrustStore
-from ..session import DEMO_NAME, Clock, Session, demo_bytes
+from ...pki.session import DEMO_NAME, Clock, Session, demo_bytes
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def session_for(scene: Scene, label: str) -> Session:
                        ", ".join(roots) or "no trust anchors")
     search = CertPool([e for name in scene.search for e in _entries(name, "search")]) if scene.search else None
     policy = Policy(host=scene.host, purpose=scene.purpose)
-    return Session(bundle, trust, policy, search, None, None, label, roots[0] if roots else "roots.pem")
+    return Session(bundle, trust, policy, search, label=label, roots_file=roots[0] if roots else "roots.pem")
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,13 @@ class PairScene:
 
 def pair_screen_for(scene: PairScene, now: Clock):  # type: ignore[no-untyped-def]  # -> MtlsScreen | None
     """The mTLS screen on ``scene``, or None when this build has no mTLS screen."""
-    try:
-        from ...pki.history import History
-        from ..screens.mtls import MtlsScreen, PairSide
-    except ImportError:
-        return None
+    from ..screens.mtls import MtlsScreen, PairSide
 
     def side(name: str, chain: str, trust: str, policy: Policy) -> PairSide:
         store = TrustStore(_entries(trust, "store"), trust)
-        return PairSide(name, chain, trust, store, policy, History(load_bytes(lesson_bytes(chain), chain)))
+        session = Session(load_bytes(lesson_bytes(chain), chain), store, policy, source_file=chain, label=chain,
+                          roots_file=trust)
+        return PairSide(name, chain, trust, session)
 
     return MtlsScreen(side("server", scene.server_chain, scene.client_trust, Policy(host=scene.host)),
                       side("client", scene.client_chain, scene.server_trust, Policy(purpose="client")),

@@ -7,8 +7,7 @@ from weakref import WeakKeyDictionary
 
 from textual.screen import Screen
 
-from ...pki.history import History
-from ..session import Session
+from ...pki.session import Session
 from ..widgets.signer_tree import SignerTree
 from .checks import Probe
 from .content import LESSONS
@@ -36,7 +35,7 @@ class Tutor:
     def __init__(self, app: ChainDoctorApp) -> None:
         self.app = app
         self.course = Course(LESSONS)
-        self.home: tuple[Session, History] | None = None  # the learner's own bundle, for leaving
+        self.home: Session | None = None  # the learner's own bundle, for leaving
         self.probe: Probe | None = None
         self.started = False
 
@@ -52,7 +51,7 @@ class Tutor:
     def start(self, index: int) -> None:
         """Open lesson ``index`` at its first step (keeping the learner's own bundle to go back to)."""
         if self.home is None:
-            self.home = (self.app.session, self.app.history)
+            self.home = self.app.session
         self.started = True
         self.course.start(index)
         self._open(self.course.lesson.scene_at(0))
@@ -81,9 +80,9 @@ class Tutor:
         for panel in self.app.default_screen.query(LessonPanel):
             panel.remove()
         self.app.default_screen.remove_class("-lesson")
-        session, history = self.home
+        session = self.home
         self.home, self.probe = None, None
-        self.app.use_session(session, history)
+        self.app.use_session(session)
 
     def tick(self) -> bool:
         """Check the current step against the app; True when a step was completed."""

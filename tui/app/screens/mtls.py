@@ -7,7 +7,6 @@ repair keys of the main screen apply to that side's chain, with its own undo his
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,13 +22,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ...pki.diagnose import Policy, Report, diagnose
+from ...pki.diagnose import Policy, Report
 from ...pki.fixes import Repair, RepairContext
 from ...pki.history import History
 from ...pki.model import Bundle
 from ...pki.mtls import MtlsReport
-from ...pki.save import default_fixed_name
-from ...pki.stores import TrustStore
+from ...pki.session import Session
 from .. import render
 from ..forest import Missing, order_break, order_marks, position_index
 from ..files import confirm_overwrite, save_screen, write_chain
@@ -48,17 +46,30 @@ FIX_KEYS = {"reorder": "o", "complete": "c", "drop-extras": "x", "drop-root": "r
 
 @dataclass
 class PairSide:
-    """One direction of the handshake: a chain, the trust bundle that judges it, and its repairs."""
+    """One direction of the handshake on the screen: its engine session, and the report shown."""
 
     name: str  # "server" (the server's chain, judged by the client) | "client"
     chain_file: str
     trust_file: str
-    trust: TrustStore
-    policy: Policy  # purpose server (with --host) or client; ``at`` None means the app's clock
-    history: History
+    session: Session  # the chain, the trust bundle that judges it, the policy and the repair history
     report: Report | None = None
-    allow_network: bool = False  # the user said yes to an AIA fetch once
     reports: dict[int, tuple[Bundle, Report]] = field(default_factory=dict)
+
+    @property
+    def history(self) -> History:
+        return self.session.history
+
+    @property
+    def policy(self) -> Policy:
+        return self.session.policy
+
+    @property
+    def allow_network(self) -> bool:
+        return self.session.allow_network
+
+    @allow_network.setter
+    def allow_network(self, value: bool) -> None:
+        self.session.allow_network = value
 
     @property
     def title(self) -> str:
@@ -72,26 +83,22 @@ class PairSide:
         return (f"{render.safe_path(self.chain_file, 40)} · trusting {render.safe_path(self.trust_file, 40)} "
                 f"({trusting}), purpose {self.policy.purpose}{host}")
 
-    def policy_at(self, now: datetime) -> Policy:
-        return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
-
     def analyse(self, bundle: Bundle, now: datetime) -> Report:
         """The report for ``bundle`` (cached per bundle: undo and redo need no new diagnosis)."""
         cached = self.reports.get(id(bundle))
         if cached is not None and cached[0] is bundle:
             return cached[1]
-        report = diagnose(bundle, self.trust, self.policy_at(now))
+        report = self.session.analyse(bundle, now)
         if len(self.reports) > 32:
             self.reports.clear()
         self.reports[id(bundle)] = (bundle, report)
         return report
 
     def context(self, now: datetime, *, allow_network: bool | None = None) -> RepairContext:
-        network = self.allow_network if allow_network is None else allow_network
-        return RepairContext(anchors=self.trust, policy=self.policy_at(now), allow_network=network)
+        return self.session.context(now, allow_network=allow_network)
 
     def save_name(self) -> str:
-        return str(default_fixed_name(Path(self.chain_file)))
+        return self.session.save_name()
 
     def root_action(self) -> str | None:
         """``drop_root`` when the anchor is in the chain, ``keep_root`` when it could be put back."""

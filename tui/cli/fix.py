@@ -8,26 +8,27 @@ otherwise. The written file is loaded back and diagnosed, so what is reported is
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
-from .cli import UsageError, prepare
-from .pki.diagnose import Report, diagnose
-from .pki.fixes import Repair, RepairContext, fix_steps, to_pem
-from .pki.load import load_bytes
-from .pki.model import Bundle, CertEntry, KeyEntry
-from .pki.save import SaveError, atomic_write
-from .pki.sources import is_endpoint
-from .pki.text import inert, shorten
+from ..pki.diagnose import Report, diagnose
+from ..pki.fixes import Repair, fix_steps, to_pem
+from ..pki.load import load_bytes
+from ..pki.model import Bundle, CertEntry, KeyEntry
+from ..pki.save import SaveError, atomic_write
+from ..pki.session import open_session, system_clock
+from ..pki.sources import is_endpoint
+from ..pki.text import inert, shorten
+from .parse import UsageError, request_from
+from .render_json import print_json
 
-AIA_TIMEOUT = 5.0  # seconds; --timeout may lower it, never raise it
 NAME_WIDTH = 100
+STDOUT = "-"  # -o -: the repaired chain goes to standard output
 
 
-def target_of(args: argparse.Namespace) -> tuple[Path, bool]:
-    """The output path and whether it replaces the input (``--in-place``); UsageError otherwise."""
+def target_of(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    """The output path (None for standard output) and whether it replaces the input (``--in-place``)."""
     if args.in_place and args.output is not None:
         raise UsageError("-o/--output and --in-place are mutually exclusive")
     if args.in_place:
@@ -39,6 +40,10 @@ def target_of(args: argparse.Namespace) -> tuple[Path, bool]:
         return Path(spec), True
     if args.output is None:
         raise UsageError("fix needs -o OUT (or --in-place to overwrite the input, keeping NAME.bak)")
+    if args.output == STDOUT:
+        if args.json:
+            raise UsageError("-o - writes the chain to standard output; it cannot also print --json")
+        return None, False
     out = Path(args.output)
     for spec in [*args.sources, *args.roots, *args.search]:
         if spec != "-" and os.path.exists(spec) and out.exists() and os.path.samefile(spec, out):
@@ -49,17 +54,23 @@ def target_of(args: argparse.Namespace) -> tuple[Path, bool]:
 def run_fix(args: argparse.Namespace) -> int:
     """Repair, write, re-diagnose; exit 0 (fixed), 1 (written, errors remain) or 2 (nothing written)."""
     out, in_place = target_of(args)
-    inputs = prepare(args)
-    bundle = inputs.loaded.bundle
+    session = open_session(request_from(args))
+    bundle = session.bundle
     if in_place and not all(c.origin.container == "pem" for c in bundle.certs):
         raise UsageError(f"--in-place would turn {out} into PEM; write it with -o OUT instead")
-    ctx = RepairContext(inputs.trust, inputs.policy, search=inputs.search, allow_network=args.aia,
-                        keep_root=args.keep_root, timeout=min(args.timeout, AIA_TIMEOUT))
+    ctx = session.context(system_clock(), keep_root=args.keep_root)
     steps = fix_steps(bundle, ctx)
     fixed, separate = combined_keys_only(steps[-1].after)
     changed = [s for s in steps if s.changed]
     data = to_pem(fixed, include_keys=True).encode("ascii")
 
+    if out is None:
+        chain = to_pem(fixed, include_keys=False).encode("ascii")  # never a private key on a terminal
+        sys.stdout.write(chain.decode("ascii"))
+        report = diagnose(load_bytes(chain, "<stdout>"), ctx.anchors, ctx.policy)
+        for line in _notes(steps, bundle, steps[-1].after.keys, "standard output"):
+            print(f"chaindoctor: note: {inert(line)}", file=sys.stderr)
+        return 0 if report.verdict == "ok" else 1
     if in_place and not changed:
         written = False
         backup = None
@@ -71,22 +82,28 @@ def run_fix(args: argparse.Namespace) -> int:
             return 2
         written = True
 
-    report = diagnose(load_bytes(data, str(out)), inputs.trust, inputs.policy)
-    notes = [n for s in steps for n in s.notes]
-    notes += [f"the private key from {k.origin.label} was not copied into {out} (it stays in its own file)"
-              for k in separate]
-    if bundle.unreadable:
-        notes.append(f"{len(bundle.unreadable)} unreadable block(s) in the input were not copied")
+    report = diagnose(load_bytes(data, str(out)), ctx.anchors, ctx.policy)
+    notes = _notes(steps, bundle, separate, str(out))
     if args.json:
         payload = report.to_json()
         payload["repairs"] = [_repair_json(s) for s in changed]
         payload["output"] = str(out)
         payload["written"] = written
         payload["notes"] = notes
-        print(json.dumps(payload, indent=2))
+        print_json(payload)
     else:
         sys.stdout.write(_summary(out, written, backup, steps, report, notes))
     return 0 if report.verdict == "ok" else 1
+
+
+def _notes(steps: list[Repair], bundle: Bundle, separate: tuple[KeyEntry, ...], out: str) -> list[str]:
+    """What the user should know beyond the repairs: fetch errors, keys left out, blocks not copied."""
+    notes = [n for s in steps for n in s.notes]
+    notes += [f"the private key from {k.origin.label} was not copied into {out} (it stays in its own file)"
+              for k in separate]
+    if bundle.unreadable:
+        notes.append(f"{len(bundle.unreadable)} unreadable block(s) in the input were not copied")
+    return notes
 
 
 def combined_keys_only(bundle: Bundle) -> tuple[Bundle, tuple[KeyEntry, ...]]:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
-from .pki.diagnose import Finding, Report
-from .pki.model import CertEntry
-from .pki.text import inert, shorten
+from ..pki.diagnose import Finding, Report
+from ..pki.model import CertEntry
+from ..pki.text import inert, shorten
 
 NAME_WIDTH = 100
 MESSAGE_WIDTH = 1000  # a finding's message is cut here, after the quoted names in it are shortened

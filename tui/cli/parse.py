@@ -1,0 +1,145 @@
+"""Parsing the command line: one parser per command, option types, and the engine request they build."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import datetime, timezone
+from typing import NoReturn
+
+from .. import __version__
+from ..pki.hostname import valid_host
+from ..pki.load import password_from_env
+from ..pki.request import DEFAULT_TIMEOUT, PairRequest, Request
+from ..pki.vocabulary import Purpose
+
+COMMANDS = ("check", "fix", "explain", "learn", "mtls")
+
+
+class UsageError(Exception):
+    """A mistake in how chaindoctor was called; exits 2 with the message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 (``2026-06-01T00:00:00Z`` or a date); naive times are UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-06-01T00:00:00Z)") from None
+    try:  # in UTC, so that no later comparison overflows (0001-01-01T00:00:00+14:00 is before year 1)
+        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"time out of range: {text!r}") from None
+
+
+def parse_seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above 0, at most an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 3600:  # also refuses nan and inf, which sockets reject with odd errors
+        raise argparse.ArgumentTypeError(f"not a number of seconds between 0 and 3600: {text!r}")
+    return seconds
+
+
+def parse_host(text: str) -> str:
+    host = text.strip().strip("[]").rstrip(".")
+    if not valid_host(host):
+        raise argparse.ArgumentTypeError(f"not a DNS name or IP address: {text!r}")
+    return host
+
+
+def add_trust_options(p: argparse.ArgumentParser) -> None:
+    """The options every diagnosing command shares (CONTRACT.md)."""
+    p.add_argument("--roots", action="append", default=[], metavar="FILE", help="trust anchors, any supported format")
+    p.add_argument("--no-system-roots", action="store_true", help="trust only --roots")
+    p.add_argument("--search", action="append", default=[], metavar="PATH",
+                   help="files or folders (recursive) where missing intermediates may be found")
+    p.add_argument("--aia", action="store_true", help="allow fetching missing issuers from AIA caIssuers URLs")
+    p.add_argument("--aia-private", action="store_true",
+                   help="also allow AIA fetches from loopback, private and link-local addresses")
+    p.add_argument("--host", type=parse_host, help="the DNS name or IP address the leaf must be valid for")
+    p.add_argument("--purpose", choices=("server", "client"), default="server", help="what the leaf is used for")
+    p.add_argument("--at", type=parse_time, help="validation time, ISO 8601; default now")
+    p.add_argument("--password", help="PKCS#12 password (also CHAINDOCTOR_PASSWORD)")
+    p.add_argument("--cert", help="client certificate (PEM) to present to a live server that asks")
+    p.add_argument("--key", help="private key for --cert")
+    p.add_argument("--timeout", type=parse_seconds, default=DEFAULT_TIMEOUT,
+                   help="seconds for live connections and AIA (default 10)")
+
+
+def build_parser() -> dict[str, argparse.ArgumentParser]:
+    """One parser per command; the app's parser takes the bare SOURCE list."""
+    app = _Parser(prog="chaindoctor", description="Open a certificate bundle, see who signed whom, "
+                  "learn what is wrong with the chain and fix it. Commands: check, fix, explain, learn, mtls.")
+    app.add_argument("sources", nargs="*", metavar="SOURCE", help="file, '-' for stdin, or HOST:PORT")
+    app.add_argument("--version", action="version", version=f"chaindoctor {__version__}")
+    add_trust_options(app)
+
+    check = _Parser(prog="chaindoctor check", description="Diagnose, print a report, exit with the verdict.")
+    check.add_argument("sources", nargs="+", metavar="SOURCE")
+    check.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    add_trust_options(check)
+
+    fix = _Parser(prog="chaindoctor fix", description="Write the repaired chain to OUT.")
+    fix.add_argument("sources", nargs="+", metavar="SOURCE")
+    fix.add_argument("-o", "--output", dest="output", help="output file ('-': standard output)")
+    fix.add_argument("--in-place", action="store_true", help="overwrite the input, keeping NAME.bak")
+    fix.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    fix.add_argument("--keep-root", action="store_true", help="keep the trust anchor in the output")
+    fix.add_argument("--json", action="store_true", help="print the report of the fixed chain as JSON")
+    add_trust_options(fix)
+
+    explain = _Parser(prog="chaindoctor explain", description="What a finding means and what the fix does.")
+    explain.add_argument("codes", nargs="*", metavar="CODE")
+    explain.add_argument("--glossary", action="store_true", help="print the glossary")
+
+    learn = _Parser(prog="chaindoctor learn", description="The interactive lessons.")
+
+    mtls = _Parser(prog="chaindoctor mtls", description="Check that a client and a server will accept each other.")
+    mtls.add_argument("--server-chain", required=True, metavar="S")
+    mtls.add_argument("--server-trust", required=True, metavar="T1",
+                      help="the CA bundle the server uses to verify client certificates")
+    mtls.add_argument("--client-chain", required=True, metavar="C")
+    mtls.add_argument("--client-trust", required=True, metavar="T2",
+                      help="the CA bundle the client uses to verify the server")
+    mtls.add_argument("--host", type=parse_host)
+    mtls.add_argument("--at", type=parse_time)
+    mtls.add_argument("--password")
+    mtls.add_argument("--aia", action="store_true", help="allow fetching missing issuers from AIA caIssuers URLs")
+    mtls.add_argument("--aia-private", action="store_true",
+                      help="also allow AIA fetches from loopback, private and link-local addresses")
+    mtls.add_argument("--json", action="store_true")
+    mtls.add_argument("--app", action="store_true", help="open the interactive app on the mTLS screen")
+    return {"app": app, "check": check, "fix": fix, "explain": explain, "learn": learn, "mtls": mtls}
+
+
+def request_from(args: argparse.Namespace) -> Request:
+    """The engine request for a diagnosing command's options (UsageError on a bad combination)."""
+    if args.key is not None and args.cert is None:
+        raise UsageError("--key needs --cert")
+    return Request(
+        sources=tuple(args.sources), roots=tuple(args.roots), system_roots=not args.no_system_roots,
+        search=tuple(args.search), host=args.host, purpose=Purpose(args.purpose), at=args.at,
+        password=password_from_env(args.password), aia=args.aia, aia_private=args.aia_private,
+        timeout=args.timeout, client_cert=args.cert, client_key=args.key,
+    )
+
+
+def pair_request_from(args: argparse.Namespace) -> PairRequest:
+    """The engine request for ``chaindoctor mtls``."""
+    return PairRequest(args.server_chain, args.server_trust, args.client_chain, args.client_trust,
+                       host=args.host, at=args.at, password=password_from_env(args.password),
+                       aia=args.aia, aia_private=args.aia_private)
+
+
+def parse_request(argv: list[str]) -> Request:
+    """``chaindoctor ARGV`` (the app's arguments) as an engine request."""
+    return request_from(build_parser()["app"].parse_args(argv))
+

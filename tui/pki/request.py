@@ -1,0 +1,64 @@
+"""What a front end asks the engine for: one typed, immutable request.
+
+The command line builds a :class:`Request` from its options, the app from its settings screen, and the
+tests directly; :func:`tui.pki.session.open_session` turns it into a :class:`~tui.pki.session.Session`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from .vocabulary import Purpose
+
+DEFAULT_TIMEOUT = 10.0  # seconds for live connections and AIA fetches
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything that decides what is loaded and how it is judged.
+
+    ``sources`` are file paths, ``-`` (standard input, read from ``stdin`` when given) or live
+    endpoints; no sources means the built-in demo. ``aia`` is the user's consent to fetch missing
+    issuers from the network; ``aia_private`` also allows loopback, private and link-local addresses.
+    """
+
+    sources: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()
+    system_roots: bool = True
+    search: tuple[str, ...] = ()
+    host: str | None = None
+    purpose: Purpose = Purpose.SERVER
+    at: datetime | None = None
+    password: bytes | None = None
+    aia: bool = False
+    aia_private: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    client_cert: str | None = None
+    client_key: str | None = None
+    stdin: bytes | None = None
+
+    def replace(self, **changes: object) -> Request:
+        """A copy with some fields changed (the request itself never changes)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # fields are checked at runtime
+
+
+@dataclass(frozen=True)
+class PairRequest:
+    """An mTLS pair: each side's chain and the trust bundle the *other* side verifies it with.
+
+    ``server_trust`` (T1) is what the server trusts for client certificates; ``client_trust`` (T2)
+    is what the client trusts for the server.
+    """
+
+    server_chain: str
+    server_trust: str
+    client_chain: str
+    client_trust: str
+    host: str | None = None
+    at: datetime | None = None
+    password: bytes | None = None
+    aia: bool = False
+    aia_private: bool = False
+    timeout: float = DEFAULT_TIMEOUT

@@ -1,0 +1,229 @@
+"""One engine entry point: a :class:`~tui.pki.request.Request` in, a :class:`Session` out.
+
+A session holds the opened bundle with its repair history, the trust anchors, the search pool and
+the policy it is judged by. The command line (check, fix, mtls), the app's main screen, each side of
+the mTLS screen and the lessons all work on sessions, so the same bundle reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+from cryptography import x509
+
+from .diagnose import Policy, Report, diagnose
+from .fixes import RepairContext
+from .history import History
+from .live import Endpoint, LiveChain, fetch_chain
+from .load import LoadError, load_bytes, load_file
+from .model import Bundle, CertEntry, Origin, Unreadable
+from .request import PairRequest, Request
+from .save import default_fixed_name
+from .sources import bundle_from_live, load_sources
+from .stores import CertPool, TrustStore, load_trust, search_pool, system_bundle_path
+from .vocabulary import Purpose
+
+Clock = Callable[[], datetime]
+DEMO_NAME = "demo.pem"
+FALLBACK_SAVE_NAME = "chain.fixed.pem"
+MAX_REPAIR_TIMEOUT = 10.0  # seconds an AIA fetch of a repair may take, whatever --timeout says
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Session:
+    """An opened bundle and everything it is judged against, with its repair history."""
+
+    bundle: Bundle
+    trust: TrustStore
+    policy: Policy
+    search: CertPool | None = None
+    request: Request = field(default_factory=Request)
+    source_file: str | None = None  # the first SOURCE that is a file, for the save name
+    label: str = DEMO_NAME  # what the header calls the bundle
+    roots_file: str | None = None  # the first --roots file, for the openssl commands
+    allow_network: bool = False  # --aia, or the user said yes once
+    port: int = 443  # of the first live SOURCE, for the openssl commands
+    fetch: Callable[..., list[x509.Certificate]] | None = None  # AIA fetcher override (tests)
+    trusted_here: list[CertEntry] = field(default_factory=list)  # roots trusted for this session only
+    live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
+    history: History = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.history = History(self.bundle)
+
+    @property
+    def password(self) -> bytes | None:
+        return self.request.password
+
+    @property
+    def timeout(self) -> float:
+        return self.request.timeout
+
+    def policy_at(self, now: datetime) -> Policy:
+        """The policy with the validation time fixed (``now`` when the request names no time)."""
+        return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
+
+    def analyse(self, bundle: Bundle, now: datetime) -> Report:
+        """Diagnose ``bundle`` as served; the search pool only says where a missing issuer is."""
+        return diagnose(bundle, self.trust, self.policy_at(now), hints=self.search)
+
+    def context(self, now: datetime, *, allow_network: bool | None = None, keep_root: bool = False) -> RepairContext:
+        """What repairs may consult: anchors, policy, search pool and (with consent) the network."""
+        network = self.allow_network if allow_network is None else allow_network
+        ctx = RepairContext(anchors=self.trust, policy=self.policy_at(now), search=self.search,
+                            allow_network=network, keep_root=keep_root,
+                            timeout=min(self.request.timeout, MAX_REPAIR_TIMEOUT))
+        return ctx if self.fetch is None else dataclasses.replace(ctx, fetch=self.fetch)
+
+    def trust_root(self, entry: CertEntry) -> None:
+        """Add a self-signed root to the trust anchors for this session only."""
+        anchor = CertEntry(entry.cert, entry.der, Origin("trusted in this session", container="store"))
+        self.trust = self.trust.with_extra([anchor])
+        self.trusted_here.append(entry)
+
+    def openssl_files(self) -> dict[str, str | int]:
+        """The user's own names for the openssl commands of the explanations."""
+        roots = self.roots_file or system_bundle_path() or "roots.pem"
+        return {"bundle": self.source_file or "chain.pem", "roots": roots,
+                "host": self.policy.host or "example.com", "port": self.port}
+
+    def save_name(self) -> str:
+        """``NAME.fixed.pem`` beside the first file SOURCE; ``chain.fixed.pem`` for demo, stdin, live, paste."""
+        if self.source_file is None:
+            return FALLBACK_SAVE_NAME
+        return str(default_fixed_name(Path(self.source_file)))
+
+    def fetch_again(self, endpoint: Endpoint) -> LiveChain:
+        """What ``endpoint`` sends now, asked the way the request first asked it (LiveError on failure)."""
+        request = self.request
+        return fetch_chain(endpoint, timeout=request.timeout,
+                           client_cert=Path(request.client_cert) if request.client_cert else None,
+                           client_key=Path(request.client_key) if request.client_key else None)
+
+    def replace_bundle(self, bundle: Bundle, *, source_file: str | None, label: str) -> None:
+        """Another bundle was opened (file, paste): it starts a new history and is no longer live."""
+        self.bundle, self.source_file, self.label = bundle, source_file, label
+        self.live = []
+        self.history.reset(bundle)
+
+
+def refreshed_bundle(base: Bundle, fresh: dict[str, LiveChain]) -> Bundle:
+    """``base`` with each live endpoint's certificates replaced by what it sent now, in place.
+
+    Certificates from files keep their position; an endpoint's run of certificates is replaced by its
+    new chain (an endpoint that had no readable certificate before is appended at the end).
+    """
+    news = {label: bundle_from_live(chain) for label, chain in fresh.items()}
+    certs: list[CertEntry] = []
+    placed: set[str] = set()
+    run: tuple[str, int] | None = None  # (endpoint, last index) of the run being replaced
+    for entry in base.certs:
+        origin = entry.origin
+        if origin.container != "live" or origin.source not in news:
+            certs.append(entry)
+            run = None
+            continue
+        index = origin.index or 0
+        if run is None or run[0] != origin.source or index <= run[1]:  # a new run (the SOURCE given twice)
+            certs.extend(news[origin.source].certs)
+            placed.add(origin.source)
+        run = (origin.source, index)
+    unreadable: list[Unreadable] = [u for u in base.unreadable
+                                    if not any(u.source.startswith(f"{label}#") for label in news)]
+    for label, bundle in news.items():
+        if label not in placed:
+            certs.extend(bundle.certs)
+        unreadable.extend(bundle.unreadable)
+    return Bundle(tuple(certs), base.keys, tuple(unreadable), base.sources)
+
+
+
+def open_session(request: Request) -> Session:
+    """Load what the request names (LoadError with one line on unusable input), or the demo."""
+    if not request.sources:
+        return _demo_session(request)
+    loaded = load_sources(list(request.sources), password=request.password, stdin=request.stdin,
+                          timeout=request.timeout,
+                          client_cert=Path(request.client_cert) if request.client_cert else None,
+                          client_key=Path(request.client_key) if request.client_key else None)
+    if not loaded.bundle.certs:
+        detail = "; ".join(f"{u.label}: {u.reason}" for u in loaded.bundle.unreadable[:3])
+        raise LoadError("no certificate could be read" + (f" ({detail})" if detail else ""))
+    trust = load_trust(request.roots, system=request.system_roots, password=request.password)
+    search = search_pool(request.search, password=request.password)[0] if request.search else None
+    policy = Policy(host=request.host or loaded.default_host, purpose=request.purpose, at=request.at)
+    files = [s for s in request.sources if s != "-" and os.path.isfile(s)]
+    label = ", ".join("<stdin>" if s == "-" else s for s in request.sources)
+    endpoints = loaded.endpoints
+    return Session(loaded.bundle, trust, policy, search, request, files[0] if files else None, label,
+                   request.roots[0] if request.roots else None, request.aia,
+                   endpoints[0].port if endpoints else 443, live=list(loaded.live))
+
+
+def demo_bytes() -> tuple[bytes, bytes]:
+    """The built-in demo bundle and its private root, read so it works from a wheel."""
+    data = resources.files("tui") / "data"
+    return (data / "demo.pem").read_bytes(), (data / "demo-root.pem").read_bytes()
+
+
+def _demo_session(request: Request) -> Session:
+    """The demo: ``tui/data/demo.pem`` trusted with ``demo-root.pem`` plus the request's roots."""
+    demo, root = demo_bytes()
+    bundle = load_bytes(demo, DEMO_NAME)
+    trust = load_trust(request.roots, system=request.system_roots, password=request.password)
+    anchors = [CertEntry(c.cert, c.der, Origin("demo-root.pem", c.origin.line, container="store"))
+               for c in load_bytes(root, "demo-root.pem").certs]
+    trust = trust.with_extra(anchors)
+    search = search_pool(request.search, password=request.password)[0] if request.search else None
+    policy = Policy(host=request.host, purpose=request.purpose, at=request.at)
+    return Session(bundle, trust, policy, search, request, None, DEMO_NAME,
+                   request.roots[0] if request.roots else "demo-root.pem", request.aia)
+
+
+@dataclass
+class Pair:
+    """An mTLS pair as two sessions: the server's chain as the client judges it, and the client's."""
+
+    server: Session  # trusting T2 (client_trust), purpose server
+    client: Session  # trusting T1 (server_trust), purpose client
+    request: PairRequest
+
+
+def open_pair(request: PairRequest) -> Pair:
+    """Read the four files of an mTLS pair (LoadError with one line on unusable input)."""
+    password = request.password
+    chains = []
+    for name in (request.server_chain, request.client_chain):
+        bundle = load_file(name, password=password)
+        if not bundle.certs:
+            raise LoadError(f"{name}: no certificate could be read")
+        chains.append(bundle)
+    trusts = []
+    for name in (request.client_trust, request.server_trust):
+        trust = load_trust([name], system=False, password=password)
+        if not len(trust):
+            raise LoadError(f"{name}: holds no certificate to trust")
+        trusts.append(trust)
+    base = Request(at=request.at, password=password, aia=request.aia, aia_private=request.aia_private,
+                   timeout=request.timeout)
+    server = Session(chains[0], trusts[0], Policy(host=request.host, purpose=Purpose.SERVER, at=request.at),
+                     request=base.replace(sources=(request.server_chain,), roots=(request.client_trust,),
+                                          host=request.host, system_roots=False),
+                     source_file=request.server_chain, label=request.server_chain,
+                     roots_file=request.client_trust, allow_network=request.aia)
+    client = Session(chains[1], trusts[1], Policy(purpose=Purpose.CLIENT, at=request.at),
+                     request=base.replace(sources=(request.client_chain,), roots=(request.server_trust,),
+                                          purpose=Purpose.CLIENT, system_roots=False),
+                     source_file=request.client_chain, label=request.client_chain,
+                     roots_file=request.server_trust, allow_network=request.aia)
+    return Pair(server, client, request)
