@@ -156,3 +156,42 @@ def test_unknown_code_raises_value_error() -> None:
         openssl_commands("no-such-code")
     with pytest.raises(ValueError):
         render_text(["expired", "no-such-code"])
+
+
+def test_an_explanation_file_must_name_a_code(tmp_path: Path) -> None:
+    from tui.pki.explain import TextError, load_explanations
+
+    (tmp_path / "no-such-code.md").write_text("# Title\n\n## What it means\n\nx\n", encoding="utf-8")
+    with pytest.raises(TextError, match="no-such-code"):
+        load_explanations(tmp_path)
+
+
+def test_an_explanation_must_have_every_section(tmp_path: Path) -> None:
+    from tui.pki.explain import TextError, load_explanations
+
+    (tmp_path / "expired.md").write_text("# Expired\n\nglossary: validity\n\n## What it means\n\nIt is old.\n"
+                                         "\n## How to fix it\n\nRenew it.\n", encoding="utf-8")
+    with pytest.raises(TextError, match="Why clients fail"):
+        load_explanations(tmp_path)
+
+
+def test_source_notes_are_not_shown(tmp_path: Path) -> None:
+    from tui.pki.explain import load_explanations
+
+    (tmp_path / "expired.md").write_text(
+        "# Expired\n\nstands-for: every client <!-- source: RFC 5280 6.1.3 (a)(2) -->\nopenssl: openssl x509 -in {bundle}\n"
+        "\n## What it means\n\nIt is old.\n\n## Why clients fail\n\nThey check dates. <!-- source: RFC 5280 -->\n"
+        "\n## How to fix it\n\nRenew it.\n", encoding="utf-8")
+    exp = load_explanations(tmp_path)["expired"]
+    assert exp.why_it_breaks == "They check dates."
+    assert exp.stands_for == "every client"
+    assert exp.openssl == ("openssl x509 -in {bundle}",)
+
+
+def test_explain_takes_any_case_and_falls_back_to_the_glossary() -> None:
+    assert explain("WRONG-ORDER") is EXPLANATIONS["wrong-order"]
+    out = render_text(["chain"])
+    assert out.startswith(GLOSSARY["chain"].term)
+    assert render_glossary(["AIA"]).count("\n") < 15
+    with pytest.raises(ValueError, match="glossary"):
+        render_glossary(["no such word"])

@@ -11,11 +11,14 @@ from .parse import UsageError
 def run_explain(args: argparse.Namespace) -> int:
     from ..pki import explain
 
-    if args.glossary:
-        sys.stdout.write(explain.render_glossary())
-        return 0
     try:
-        sys.stdout.write(explain.render_text(args.codes or None))
+        if args.glossary:
+            text = explain.render_glossary(args.codes or None)
+        elif args.all or args.codes:
+            text = explain.render_text(args.codes or None)
+        else:
+            text = explain.render_index()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    sys.stdout.write(text)
     return 0

@@ -97,8 +97,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     add_trust_options(fix)
 
     explain = _Parser(prog="chaindoctor explain", description="What a finding means and what the fix does.")
-    explain.add_argument("codes", nargs="*", metavar="CODE")
-    explain.add_argument("--glossary", action="store_true", help="print the glossary")
+    explain.add_argument("codes", nargs="*", metavar="CODE", help="finding codes or glossary words")
+    explain.add_argument("--all", action="store_true", help="every explanation, in the contract's order")
+    explain.add_argument("--glossary", action="store_true", help="the glossary, or its entries for the words given")
 
     learn = _Parser(prog="chaindoctor learn", description="The interactive lessons.")
 
