@@ -12,6 +12,7 @@ from typing import TextIO
 from ..pki.diagnose import Finding, Report
 from ..pki.model import CertEntry
 from ..pki.text import inert, shorten
+from ..pki.vocabulary import Role
 
 NAME_WIDTH = 100
 MESSAGE_WIDTH = 1000  # a finding's message is cut here, after the quoted names in it are shortened
@@ -37,10 +38,6 @@ def name(entry: CertEntry) -> str:
     return shorten(inert(entry.subject), NAME_WIDTH)
 
 
-def positions(report: Report, entry: CertEntry) -> list[int]:
-    return [i + 1 for i, e in enumerate(report.bundle.certs) if e.sha256 == entry.sha256]
-
-
 def validity(entry: CertEntry, at: datetime) -> str:
     cert = entry.cert
     if at > cert.not_valid_after_utc:
@@ -62,11 +59,8 @@ def render(report: Report, *, color: bool = False, title: str = "") -> str:
     if report.findings:
         out.append(paint("Findings", "bold"))
         by_sha = {e.sha256: e for e in (*report.bundle.certs, *report.chain)}
-        where: dict[str, list[int]] = {}
-        for i, entry in enumerate(report.bundle.certs, 1):
-            where.setdefault(entry.sha256, []).append(i)
         for finding in report.findings:
-            out += _finding(finding, by_sha, where, paint)
+            out += _finding(finding, report, by_sha, paint)
     else:
         out.append("No findings.")
     errors = len(report.errors)
@@ -92,16 +86,16 @@ def _tree(report: Report, paint: Callable[[str, str], str]) -> list[str]:
                            "error"))
     for depth, entry in enumerate(reversed(chain)):
         tags = []
-        where = positions(report, entry)
+        where = report.positions(entry)
         if where:
             tags.append("#" + ",#".join(map(str, where)))
         else:
             tags.append(f"from {inert(entry.origin.source)}")
         if entry is report.leaf:
             role = "leaf"
-        elif report.graph.is_anchor(entry):
+        elif report.is_anchor(entry):
             role = "trust anchor"
-        elif report.graph.is_self_signed(entry):
+        elif report.is_self_signed(entry):
             role = "root (NOT trusted)"
         else:
             role = "intermediate"
@@ -116,11 +110,12 @@ def _tree(report: Report, paint: Callable[[str, str], str]) -> list[str]:
 
 def _others(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     rows = []
-    for i, (entry, role) in enumerate(zip(report.bundle.certs, report.roles), 1):
-        if role in ("extra", "duplicate") or (report.leaf is None):
-            rows.append(f"  #{i} {name(entry)}  [{role}]  {inert(entry.origin.label)}")
+    for facts in report.certificates:
+        entry, role = facts.entry, facts.role
+        if role in (Role.EXTRA, Role.DUPLICATE) or report.leaf is None:
+            rows.append(f"  #{facts.number} {name(entry)}  [{role}]  {inert(entry.origin.label)}")
         elif entry not in report.chain:
-            rows.append(f"  #{i} {name(entry)}  [{role}, alternative issuer]  {inert(entry.origin.label)}")
+            rows.append(f"  #{facts.number} {name(entry)}  [{role}, alternative issuer]  {inert(entry.origin.label)}")
     if not rows:
         return []
     return ["", paint("Other certificates", "bold"), *rows]
@@ -132,13 +127,13 @@ def message_text(message: str) -> str:
     return shorten(text, MESSAGE_WIDTH)
 
 
-def _finding(finding: Finding, by_sha: dict[str, CertEntry], positions_by_sha: dict[str, list[int]],
+def _finding(finding: Finding, report: Report, by_sha: dict[str, CertEntry],
              paint: Callable[[str, str], str]) -> list[str]:
     head = f"  {_SYMBOL[finding.severity]} {finding.severity:<7} {finding.code}"
     lines = [paint(head, finding.severity), "      " + message_text(finding.message)]
     for sha in finding.certificates:
         entry = by_sha.get(sha)
-        where = positions_by_sha.get(sha, [])
+        where = report.positions(entry) if entry else ()
         label = "#" + ",#".join(map(str, where)) + " " if where else ""
         who = name(entry) if entry else "?"
         lines.append(paint(f"      at fault: {label}{who}  sha256 {sha[:16]}…", "dim"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
@@ -15,7 +16,7 @@ from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .second_opinion import second_opinion
 from .speed import paused_gc
 from .stores import CertPool, TrustStore
-from .vocabulary import FIX_FOR, SEVERITY
+from .vocabulary import FIX_FOR, SEVERITY, Role, Validity
 
 EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
@@ -60,6 +61,28 @@ class Finding:
                 "message": self.message, "fix": self.fix}
 
 
+def validity_state(entry: CertEntry, at: datetime) -> Validity:
+    """Whether ``entry`` is valid at ``at``, expired, not valid yet, or expires within EXPIRES_SOON."""
+    cert = entry.cert
+    if at < cert.not_valid_before_utc:
+        return Validity.NOT_YET_VALID
+    if at > cert.not_valid_after_utc:
+        return Validity.EXPIRED
+    return Validity.EXPIRES_SOON if cert.not_valid_after_utc - at <= EXPIRES_SOON else Validity.VALID
+
+
+@dataclass(frozen=True)
+class CertFacts:
+    """What the report says about one loaded certificate."""
+
+    entry: CertEntry
+    index: int  # 0-based place in the bundle (the JSON ``index``)
+    number: int  # the ``#N`` that messages use
+    role: Role
+    validity: Validity
+    positions: tuple[int, ...]  # every ``#N`` where the same certificate appears
+
+
 @dataclass
 class Report:
     """The diagnosis of one bundle."""
@@ -72,6 +95,45 @@ class Report:
     roles: list[str]
     findings: list[Finding] = field(default_factory=list)
     strict_error: str | None = None
+
+    @cached_property
+    def certificates(self) -> tuple[CertFacts, ...]:
+        """Per loaded certificate, in load order: its role, number, validity and every position."""
+        where: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.bundle.certs, 1):
+            where.setdefault(entry.sha256, []).append(i)
+        at = self.policy.when
+        return tuple(CertFacts(e, i, i + 1, Role(self.roles[i]), validity_state(e, at), tuple(where[e.sha256]))
+                     for i, e in enumerate(self.bundle.certs))
+
+    def facts(self, entry: CertEntry) -> CertFacts | None:
+        """The facts of ``entry``'s first place in the bundle; None for one that is not loaded."""
+        return self._first.get(entry.sha256)
+
+    @cached_property
+    def _first(self) -> dict[str, CertFacts]:
+        first: dict[str, CertFacts] = {}
+        for facts in self.certificates:
+            first.setdefault(facts.entry.sha256, facts)
+        return first
+
+    def positions(self, entry: CertEntry) -> tuple[int, ...]:
+        """Every ``#N`` where ``entry`` appears in the bundle (empty when it is not loaded)."""
+        facts = self.facts(entry)
+        return facts.positions if facts is not None else ()
+
+    def is_anchor(self, entry: CertEntry) -> bool:
+        return self.graph.is_anchor(entry)
+
+    def is_self_signed(self, entry: CertEntry) -> bool:
+        return self.graph.is_self_signed(entry)
+
+    def in_bundle(self, entry: CertEntry) -> bool:
+        return self.graph.in_bundle(entry)
+
+    def signers(self, entry: CertEntry) -> list[CertEntry]:
+        """Certificates whose key signed ``entry``, then those that claim to but did not."""
+        return self.graph.issuers(entry) + self.graph.claimed_issuers(entry)
 
     @property
     def chain(self) -> tuple[CertEntry, ...]:

@@ -80,6 +80,15 @@ class Role(StrEnum):
     DUPLICATE = "duplicate"
 
 
+class Validity(StrEnum):
+    """Where the validation time falls in a certificate's validity period."""
+
+    VALID = "valid"
+    EXPIRES_SOON = "soon"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "future"
+
+
 class Repair(StrEnum):
     """The repairs; the first four are the JSON ``fix`` values of the contract."""
 
