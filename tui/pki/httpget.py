@@ -333,6 +333,7 @@ def get(url: str, *, timeout: float, policy: AddressPolicy, max_bytes: int, max_
     Raises :class:`GetError` with one line for every failure.
     """
     clock = _Clock(timeout)
+    late = f"{url}: timed out after {round(timeout, 2):g} s"
     current, redirects = url, 0
     try:
         while True:
@@ -343,8 +344,8 @@ def get(url: str, *, timeout: float, policy: AddressPolicy, max_bytes: int, max_
             if redirects > max_redirects:
                 raise GetError(f"{url}: too many redirects (more than {max_redirects})")
             current = urllib.parse.urljoin(current, location.strip())
-    except _Timeout:
-        raise GetError(f"{url}: timed out after {timeout:g} s") from None
+    except (_Timeout, TimeoutError):
+        raise GetError(late) from None
     except _TooBig:
         raise GetError(f"{url}: larger than {_size(max_bytes)}") from None
     except ssl.SSLCertVerificationError as err:
@@ -355,8 +356,6 @@ def get(url: str, *, timeout: float, policy: AddressPolicy, max_bytes: int, max_
         raise GetError(f"{url}: bad HTTP response ({type(err).__name__})") from None
     except socket.gaierror as err:
         raise GetError(f"{url}: cannot resolve the host name: {err.strerror or err}") from None
-    except TimeoutError:
-        raise GetError(f"{url}: timed out after {timeout:g} s") from None
     except (OSError, ValueError, UnicodeError) as err:
         raise GetError(f"{url}: cannot connect: {getattr(err, 'strerror', None) or err}") from None
     if not 200 <= status < 300:
