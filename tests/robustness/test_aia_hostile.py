@@ -324,6 +324,21 @@ def test_redirects_share_one_deadline(hostile: Hostile) -> None:
     assert hostile.hits["/late"] <= 2
 
 
+def test_name_resolution_that_hangs_ends_within_the_timeout(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    guarded = socket.getaddrinfo
+
+    def slow_resolver(host: str, *args: object, **kw: object) -> list:  # type: ignore[type-arg]
+        if host == "slow-dns.test":
+            hostile.done.wait(30)  # released when the test ends
+            host = "127.0.0.1"
+        return guarded(host, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    url = hostile.url("/root.der", "slow-dns.test")
+    assert str(fetch_within(url)) == f"{url}: timed out after {TIMEOUT:g} s"
+    assert hostile.hits["/root.der"] == 0
+
+
 @pytest.mark.parametrize("route", [flood(None), flood("4294967296"), flood(None, chunked=True)],
                          ids=["no-length", "four-gib-length", "chunked"])
 def test_huge_bodies_are_cut_at_the_cap(hostile: Hostile, route: Callable[..., None]) -> None:

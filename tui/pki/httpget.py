@@ -14,9 +14,10 @@ keeps a request alive for ever, and it connects wherever the name resolves. Here
   A redirect is a new request: its address is checked again.
 - Only http and https, at most ``max_redirects`` redirects, at most ``max_bytes`` of body.
 
-Proxies from the environment (``http_proxy``, ``https_proxy``, ``no_proxy``; only plain HTTP proxies,
-as urllib does) are used, as people behind corporate proxies need them: http URLs are sent to the
-proxy in absolute form, https URLs through a CONNECT tunnel. The proxy itself is the user's choice
+Proxies from the environment (``http_proxy``, ``https_proxy``, ``no_proxy``) are used, as people
+behind corporate proxies need them: http URLs are sent to the proxy in absolute form, https URLs
+through a CONNECT tunnel. The proxy is spoken to in plain HTTP whatever scheme its URL names, as
+urllib does; SOCKS proxies are not supported (a fetch says so). The proxy itself is the user's choice
 and is not checked. The proxy resolves the name, so the address cannot be pinned: a literal address
 is checked as usual, and a name is resolved here first and refused if any of its addresses is not
 allowed; a name that does not resolve here (networks where only the proxy resolves names) is left
