@@ -675,6 +675,14 @@ def test_proxy_never_asked_for_a_refused_address(hostile: Hostile, proxy: Proxy,
     assert proxy.requests[-1] == f"GET {unknown} HTTP/1.1"
 
 
+def test_socks_proxy_is_said_to_be_unsupported(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "socks5://user:secret@127.0.0.1:1080")
+    url = hostile.url("/root.der")
+    message = str(fetch_within(url))
+    assert message == f"{url}: the socks5 proxy 127.0.0.1:1080 is not supported (only http:// proxies)"
+    assert "secret" not in message and hostile.hits["/root.der"] == 0
+
+
 # --------------------------------------------------------------------------- fuzzed responses on the wire
 
 _ROOT = f.ca("Wire Fuzz Root")
@@ -739,3 +747,4 @@ def _numeric(host: object) -> bool:
 
 def _no_such_name() -> list:  # type: ignore[type-arg]
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
