@@ -729,8 +729,8 @@ def test_fuzzed_responses_give_certificates_or_one_aia_error(hostile: Hostile, m
         except AIAError as err:
             message = str(err)
             assert message.startswith(f"{url}: ") and "\n" not in message
-        else:
-            assert certs == [_ROOT.cert]
+        else:  # the certificate, or whatever certificate a damaged byte made of it
+            assert certs and all(isinstance(c, x509.Certificate) for c in certs)
 
 
 def _numeric(host: object) -> bool:
