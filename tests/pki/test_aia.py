@@ -17,9 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
-from tui.pki.aia import AIAError, aia_urls, fetch_issuers, follow_chain
+from tui.pki import aia
+from tui.pki.aia import AIAError, aia_urls, follow_chain
+from tui.pki.netguard import AddressPolicy
 
 Route = Callable[[BaseHTTPRequestHandler], None]
+LOOPBACK = AddressPolicy(loopback=True)  # these servers run on 127.0.0.1, which is refused by default
 DER = serialization.Encoding.DER
 PEM = serialization.Encoding.PEM
 
@@ -231,6 +234,20 @@ def test_aia_urls_malformed_extension() -> None:
 # --------------------------------------------------------------------------- fetch_issuers
 
 
+def fetch_issuers(url: str, **kw: object) -> list[x509.Certificate]:
+    """fetch_issuers with loopback allowed (and nothing private)."""
+    return aia.fetch_issuers(url, addresses=LOOPBACK, **kw)  # type: ignore[arg-type]
+
+
+def test_loopback_refused_by_default(pki: PKI) -> None:
+    url = f"{pki.base}/root.der"
+    hits = pki.server.hits["/root.der"]
+    with pytest.raises(AIAError) as info:
+        aia.fetch_issuers(url)
+    assert str(info.value) == f"{url}: refused: 127.0.0.1 is a loopback address, allowed only with --aia-private"
+    assert pki.server.hits["/root.der"] == hits
+
+
 def test_fetch_der(pki: PKI) -> None:
     assert fetch_issuers(f"{pki.base}/root.der") == [pki.root]
 
@@ -328,7 +345,7 @@ def test_stalled_server_times_out(pki: PKI, route: Route) -> None:
 
 
 def test_follow_chain_to_root(pki: PKI) -> None:
-    found, errors = follow_chain(pki.leaf)
+    found, errors = follow_chain(pki.leaf, fetch=fetch_issuers)
     assert errors == []
     assert found == [
         (pki.int2, f"{pki.base}/int2.p7c"),
@@ -338,20 +355,22 @@ def test_follow_chain_to_root(pki: PKI) -> None:
 
 
 def test_follow_chain_stops_at_known(pki: PKI) -> None:
-    found, errors = follow_chain(pki.leaf, is_known=lambda c: c == pki.int1)
+    found, errors = follow_chain(pki.leaf, is_known=lambda c: c == pki.int1, fetch=fetch_issuers)
     assert [c for c, _ in found] == [pki.int2, pki.int1] and errors == []
 
 
 def test_follow_chain_max_depth(pki: PKI) -> None:
-    found, _ = follow_chain(pki.leaf, max_depth=1)
+    found, notes = follow_chain(pki.leaf, max_depth=1, fetch=fetch_issuers)
     assert [c for c, _ in found] == [pki.int2]
-    assert follow_chain(pki.leaf, max_depth=0) == ([], [])
+    depth_note = "AIA: stopped at the limit of 1 certificates fetched one above the other"
+    assert notes == [depth_note]  # the cap is said, never silent
+    assert follow_chain(pki.leaf, max_depth=0, fetch=fetch_issuers) == ([], [depth_note.replace("1", "0")])
 
 
 def test_follow_chain_self_signed_start(pki: PKI) -> None:
     calls: list[str] = []
 
-    def fetch(url: str) -> list[x509.Certificate]:
+    def fetch(url: str, **_kw: object) -> list[x509.Certificate]:
         calls.append(url)
         return []
 
@@ -367,7 +386,7 @@ def test_follow_chain_cycle_terminates(pki: PKI) -> None:
     leaf = make_cert("cycle.test", leaf_key, "Cross A", key_a, ca=False, aia=[x_url])
     pki.server.routes["/cycle-x.der"] = body(cert_x.public_bytes(DER))
     pki.server.routes["/cycle-y.der"] = body(cert_y.public_bytes(DER))
-    found, errors = follow_chain(leaf, max_depth=100)
+    found, errors = follow_chain(leaf, max_depth=100, fetch=fetch_issuers)
     assert found == [(cert_x, x_url), (cert_y, y_url)]
     assert errors == []
     assert pki.server.hits["/cycle-x.der"] + pki.server.hits["/cycle-y.der"] <= 3
@@ -377,7 +396,7 @@ def test_follow_chain_ignores_wrong_signer(pki: PKI) -> None:
     # Names int2 as issuer but the AIA serves int1, which did not sign it.
     wrong = make_cert("wrong.test", new_key(), "Test Int 2", pki.int2_key, ca=False,
                       aia=[f"{pki.base}/int1.pem"])
-    found, errors = follow_chain(wrong)
+    found, errors = follow_chain(wrong, fetch=fetch_issuers)
     assert found == []
     assert len(errors) == 1
     assert errors[0].startswith(f"{pki.base}/int1.pem: ") and "did not sign" in errors[0]
@@ -386,7 +405,7 @@ def test_follow_chain_ignores_wrong_signer(pki: PKI) -> None:
 def test_follow_chain_reports_failed_urls_and_tries_next(pki: PKI) -> None:
     leaf = make_cert("multi.test", new_key(), "Test Int 2", pki.int2_key, ca=False,
                      aia=["ldap://ldap.invalid/cn=x", f"{pki.base}/gone.der", f"{pki.base}/int2.p7c"])
-    found, errors = follow_chain(leaf, max_depth=1)
+    found, errors = follow_chain(leaf, is_known=lambda c: c == pki.int2, fetch=fetch_issuers)
     assert found == [(pki.int2, f"{pki.base}/int2.p7c")]
     assert errors == [f"{pki.base}/gone.der: HTTP 404"]  # http(s) first; ldap never needed
 
@@ -394,6 +413,63 @@ def test_follow_chain_reports_failed_urls_and_tries_next(pki: PKI) -> None:
 def test_follow_chain_ldap_only(pki: PKI) -> None:
     leaf = make_cert("ldap.test", new_key(), "Test Int 2", pki.int2_key, ca=False,
                      aia=["ldap://ldap.invalid/cn=x"])
-    found, errors = follow_chain(leaf)
+    found, errors = follow_chain(leaf, fetch=fetch_issuers)
     assert found == []
     assert errors == ["unsupported URL scheme 'ldap' in ldap://ldap.invalid/cn=x"]
+
+
+# --------------------------------------------------------------------------- the walk's budget
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_walk_gives_each_fetch_the_smaller_of_its_timeout_and_what_is_left() -> None:
+    clock = FakeClock()
+    walk = aia.Walk(timeout=5.0, seconds=12.0, urls=10, clock=clock)
+    assert walk.take("http://a.test/1") == 5.0
+    clock.now += 9.0
+    assert walk.take("http://a.test/2") == 3.0
+    clock.now += 3.0
+    assert walk.take("http://a.test/3") is None
+    assert walk.stopped == ("AIA: stopped after 12 s, the time allowed for all AIA fetches of one run; "
+                            "http://a.test/3 and any further ones were not fetched")
+    assert walk.take("http://a.test/4") is None and "a.test/3" in (walk.stopped or "")  # the first reason stays
+
+
+def test_walk_counts_urls() -> None:
+    walk = aia.Walk(urls=2, clock=FakeClock())
+    assert walk.take("http://a.test/1") and walk.take("http://a.test/2")
+    assert walk.take("http://a.test/3") is None
+    assert walk.stopped == ("AIA: stopped after 2 URLs, the most one run fetches; "
+                            "http://a.test/3 and any further ones were not fetched")
+
+
+def test_follow_chain_says_when_the_walk_ran_out(pki: PKI) -> None:
+    clock = FakeClock()
+
+    def slow_fetch(url: str, **kw: object) -> list[x509.Certificate]:
+        clock.now += 20.0  # this fetch used up the walk
+        raise AIAError(f"{url}: timed out after {kw['timeout']:g} s")
+
+    walk = aia.Walk(timeout=5.0, seconds=15.0, clock=clock)
+    found, notes = follow_chain(pki.leaf, fetch=slow_fetch, walk=walk)
+    assert found == []
+    assert notes == [f"{pki.base}/int2.p7c: timed out after 5 s",
+                     "AIA: stopped after 15 s, the time allowed for all AIA fetches of one run"]
+    assert follow_chain(pki.leaf, fetch=slow_fetch, walk=walk) == ([], [])  # spent: no fetch, said once
+
+
+def test_planned_urls_and_hosts() -> None:
+    key = new_key()
+    urls = ["ldap://l.test/x", "http://a.test/1", "https://b.test:8443/2", "http://a.test/3", "http://c.test/4",
+            "http://d.test/5"]
+    cert = make_cert("plan.test", key, "Plan CA", key, ca=False, aia=urls)
+    tried, left_out = aia.planned_urls(cert)
+    assert tried == urls[1:5] and left_out == ["http://d.test/5", "ldap://l.test/x"]  # http(s) first, 4 at most
+    assert aia.hosts(tried) == ["a.test", "b.test:8443", "c.test"]

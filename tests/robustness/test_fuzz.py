@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -28,7 +30,8 @@ from tests.robustness.support import (
     LOCAL_ROOT, ROOT, SAMPLE_FILES, SAMPLES, assert_clean_exit, full_report, hang_guard, resign, run_cli,
 )
 from tui.cli import main
-from tui.pki import fixes
+from tui.pki import aia, fixes
+from tui.pki.aia import AIAError
 from tui.pki.diagnose import Policy, Report, _all_issuers, diagnose, order_is_correct, proper_order, served_sequence
 from tui.pki.fixes import RepairContext
 from tui.pki.load import LoadError, load_bytes
@@ -358,6 +361,60 @@ def test_ordering_matches_its_plain_definition(inputs: tuple[Bundle, RepairConte
     assume(report.leaf is not None)
     assert [e.sha256 for e in proper_order(report)] == [e.sha256 for e in _reference_proper_order(report)]
     assert order_is_correct(report) == _reference_order_is_correct(report)
+
+
+# --- AIA responses --------------------------------------------------------------------------------
+
+_OTHER_INTER = f.ca("Fuzz Intermediate", f.ca("Fuzz Other Root"))  # the right name, the wrong key
+_AIA_CERTS = [F_INTER.cert, F_ROOT.cert, _OTHER_INTER.cert, F_LEAF.cert]
+
+
+@st.composite
+def aia_bodies(draw: st.DrawFn) -> bytes:
+    """What an AIA server may send: a DER or PEM certificate, a PKCS#7 bundle in DER or PEM, text around
+    them, fragments and garbage, each possibly mutated."""
+    certs = draw(st.lists(st.sampled_from(_AIA_CERTS), min_size=1, max_size=3))
+    der = certs[0].public_bytes(serialization.Encoding.DER)
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+    p7 = pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+    p7_pem = pkcs7.serialize_certificates(certs, serialization.Encoding.PEM)
+    base = draw(st.sampled_from([der, pem, p7, p7_pem, b"text before\n" + pem + b"after", der[: len(der) // 2],
+                                 p7[: len(p7) // 2], b"", b"<html>not found</html>"]))
+    return draw(st.one_of(st.just(base), mutated(base), st.binary(max_size=2048)))
+
+
+@settings(fuzz_settings, max_examples=300)
+@given(body=aia_bodies())
+def test_aia_bodies_give_certificates_or_one_aia_error(body: bytes) -> None:
+    url = "http://fuzz.invalid/inter.der"
+    with hang_guard(GUARD):
+        try:
+            certs = aia.certificates(url, body)
+        except AIAError as err:
+            assert str(err) == f"{url}: not a certificate"
+        else:
+            assert certs and all(isinstance(c, x509.Certificate) for c in certs)
+
+
+@settings(fuzz_settings, max_examples=200)
+@given(bodies=st.lists(aia_bodies(), min_size=1, max_size=3))
+def test_aia_walk_keeps_only_real_signers(bodies: list[bytes]) -> None:
+    """Whatever the servers send, every certificate the walk returns signed the one below it."""
+    served = iter(bodies)
+
+    def fetch(url: str, **_kw: object) -> list[x509.Certificate]:
+        body = next(served, None)
+        if body is None:
+            raise AIAError(f"{url}: HTTP 404")
+        return aia.certificates(url, body)
+
+    with hang_guard(GUARD):
+        found, notes = aia.follow_chain(F_LEAF.cert, fetch=fetch)
+    below = F_LEAF.cert
+    for cert, _url in found:
+        below.verify_directly_issued_by(cert)  # raises if it did not sign the one below
+        below = cert
+    assert all(isinstance(n, str) and "\n" not in n for n in notes)
 
 
 # --- the command line, in process ---------------------------------------------------------------

@@ -1,20 +1,25 @@
 """Fetch missing issuers from AIA caIssuers URLs, with hard bounds.
 
-Only http and https are fetched (redirects too); bodies are capped in size,
-redirects in number, and every connect and read has a timeout. Proxies from
-the environment (``http_proxy``, ``https_proxy``, ``no_proxy``) are honoured,
-as people behind corporate proxies need them.
+A certificate chooses the URLs, so everything here assumes a hostile certificate and server:
+
+- one fetch (name resolution, connect, TLS, headers, body, redirects) ends within its timeout;
+- one walk (every fetch of one repair) ends within :data:`WALK_BUDGET` seconds, tries at most
+  :data:`MAX_URLS_PER_CERT` URLs of one certificate and :data:`MAX_URLS` in all, and climbs at most
+  :data:`MAX_DEPTH` certificates;
+- bodies are capped at :data:`MAX_BYTES`, redirects at :data:`MAX_REDIRECTS`, only http and https;
+- loopback, private and link-local addresses are refused unless allowed (:mod:`tui.pki.netguard`);
+- a fetched certificate is kept only if it really signed the one below it.
+
+A cap that stops the walk is said in the walk's notes. The HTTP client, its deadline and its proxy
+support are in :mod:`tui.pki.httpget`.
 """
 
 from __future__ import annotations
 
-import http.client
+import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -22,15 +27,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-__all__ = ["AIAError", "aia_urls", "fetch_issuers", "follow_chain"]
+from . import httpget
+from .netguard import PUBLIC_ONLY, AddressPolicy
 
-_SCHEMES = ("http", "https")
-_USER_AGENT = "chaindoctor (AIA issuer fetch)"
-_ACCEPT = ("application/pkix-cert, application/pkcs7-mime, "
-           "application/x-x509-ca-cert, application/x-pem-file, */*;q=0.5")
-_CHUNK = 64 * 1024
-# A server trickling bytes cannot hold one fetch longer than this many timeouts.
-_TOTAL_TIMEOUTS = 3
+__all__ = ["AIAError", "FETCH_TIMEOUT", "MAX_BYTES", "MAX_DEPTH", "MAX_REDIRECTS", "MAX_URLS", "MAX_URLS_PER_CERT",
+           "WALK_BUDGET", "Walk", "aia_urls", "certificates", "fetch_issuers", "follow_chain", "hosts",
+           "planned_urls"]
+
+FETCH_TIMEOUT = 5.0  # seconds for one fetch, redirects included (front ends may pass less)
+WALK_BUDGET = 15.0  # seconds for all AIA fetches of one repair or check
+MAX_URLS_PER_CERT = 4  # caIssuers URLs tried for one certificate
+MAX_URLS = 12  # URLs tried in one walk
+MAX_DEPTH = 8  # certificates fetched one above the other
+MAX_REDIRECTS = 3  # per fetch
+MAX_BYTES = 1 << 20  # body of one response
+
+_HEADERS = ("User-Agent: chaindoctor (AIA issuer fetch)",
+            "Accept: application/pkix-cert, application/pkcs7-mime, application/x-x509-ca-cert, "
+            "application/x-pem-file, */*;q=0.5")
 
 
 class AIAError(Exception):
@@ -43,54 +57,38 @@ def aia_urls(cert: x509.Certificate) -> list[str]:
         ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
     except Exception:  # noqa: BLE001 - absent, duplicated or malformed extensions all mean "no URL"
         return []
-    urls: list[str] = []
-    for desc in ext.value:
-        if desc.access_method != AuthorityInformationAccessOID.CA_ISSUERS:
+    return list(dict.fromkeys(
+        desc.access_location.value for desc in ext.value
+        if desc.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+        and isinstance(desc.access_location, x509.UniformResourceIdentifier)))
+
+
+def _fetchable(url: str) -> bool:
+    try:
+        return urllib.parse.urlsplit(url).scheme.lower() in httpget.SCHEMES
+    except ValueError:
+        return False
+
+
+def planned_urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
+    """(the URLs of ``cert`` a walk tries, in order; those it leaves out): http(s) first, at most
+    :data:`MAX_URLS_PER_CERT`."""
+    urls = sorted(aia_urls(cert), key=lambda u: not _fetchable(u))
+    return urls[:MAX_URLS_PER_CERT], urls[MAX_URLS_PER_CERT:]
+
+
+def hosts(urls: list[str]) -> list[str]:
+    """The distinct ``host`` or ``host:port`` of the http(s) ``urls``, in order."""
+    out: dict[str, None] = {}
+    for url in urls:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError:
             continue
-        loc = desc.access_location
-        if isinstance(loc, x509.UniformResourceIdentifier) and loc.value not in urls:
-            urls.append(loc.value)
-    return urls
-
-
-class _BoundedRedirects(urllib.request.HTTPRedirectHandler):
-    """Counts redirects and lets them go only to http/https URLs."""
-
-    def __init__(self, origin: str, max_redirects: int) -> None:
-        super().__init__()
-        self.origin = origin
-        self.limit = max_redirects
-        self.count = 0
-        self.max_redirections = max_redirects + 1  # ours fires first, with a clear message
-
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
-        if scheme not in _SCHEMES:
-            raise AIAError(f"{self.origin}: redirect to {newurl} refused (only http and https)")
-        self.count += 1
-        if self.count > self.limit:
-            raise AIAError(f"{self.origin}: too many redirects (more than {self.limit})")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
-        # The stdlib refuses some schemes itself before redirect_request; check first.
-        location = headers.get("location") or headers.get("uri")
-        if location:
-            newurl = urllib.parse.urljoin(req.full_url, location)
-            if urllib.parse.urlsplit(newurl).scheme.lower() not in _SCHEMES:
-                raise AIAError(f"{self.origin}: redirect to {newurl} refused (only http and https)")
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-
-def _size(n: int) -> str:
-    if n >= 1 << 20 and n % (1 << 20) == 0:
-        return f"{n >> 20} MiB"
-    if n >= 1 << 10 and n % (1 << 10) == 0:
-        return f"{n >> 10} KiB"
-    return f"{n} bytes"
+        if parts.scheme.lower() in httpget.SCHEMES and parts.hostname:
+            out[parts.hostname + (f":{port}" if port is not None else "")] = None
+    return list(out)
 
 
 def _parse(body: bytes) -> list[x509.Certificate]:
@@ -117,67 +115,34 @@ def _parse(body: bytes) -> list[x509.Certificate]:
         return []
 
 
-def fetch_issuers(
-    url: str,
-    *,
-    timeout: float = 5.0,
-    max_bytes: int = 1 << 20,
-    max_redirects: int = 3,
-    opener: urllib.request.OpenerDirector | None = None,
-) -> list[x509.Certificate]:
-    """Download *url* and return the certificate(s) in it; raise :class:`AIAError`.
-
-    ``opener`` replaces the default one (env proxies + bounded redirects);
-    a custom opener must enforce its own redirect policy.
-    """
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in _SCHEMES:
-        raise AIAError(f"unsupported URL scheme '{scheme or '(none)'}' in {url}")
-    if opener is None:
-        opener = urllib.request.build_opener(_BoundedRedirects(url, max_redirects))
-    req = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept": _ACCEPT})
-    timed_out = AIAError(f"{url}: timed out after {timeout:g} s")
-    too_big = AIAError(f"{url}: larger than {_size(max_bytes)}")
-    deadline = time.monotonic() + _TOTAL_TIMEOUTS * timeout
-    try:
-        with opener.open(req, timeout=timeout) as resp:
-            length = resp.headers.get("Content-Length")
-            if length and length.strip().isdigit() and int(length) > max_bytes:
-                raise too_big
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                chunk = resp.read(min(_CHUNK, max_bytes - total + 1))
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > max_bytes:
-                    raise too_big
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise timed_out
-            body = b"".join(chunks)
-    except AIAError:
-        raise
-    except urllib.error.HTTPError as err:
-        raise AIAError(f"{url}: HTTP {err.code}") from None
-    except urllib.error.URLError as err:
-        reason = err.reason
-        if isinstance(reason, TimeoutError):
-            raise timed_out from None
-        if isinstance(reason, OSError):
-            reason = reason.strerror or str(reason)
-        raise AIAError(f"{url}: cannot connect: {reason}") from None
-    except TimeoutError:
-        raise timed_out from None
-    except http.client.HTTPException as err:
-        raise AIAError(f"{url}: bad HTTP response ({type(err).__name__})") from None
-    except (OSError, ValueError) as err:
-        raise AIAError(f"{url}: {err}") from None
+def certificates(url: str, body: bytes) -> list[x509.Certificate]:
+    """The certificates in a body fetched from ``url``; :class:`AIAError` when there is none."""
     certs = _parse(body)
     if not certs:
         raise AIAError(f"{url}: not a certificate")
     return certs
+
+
+def fetch_issuers(
+    url: str,
+    *,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+    addresses: AddressPolicy = PUBLIC_ONLY,
+    tls: ssl.SSLContext | None = None,
+) -> list[x509.Certificate]:
+    """Download *url* and return the certificate(s) in it; raise :class:`AIAError`.
+
+    ``timeout`` bounds the whole fetch, redirects included; ``addresses`` says which non-public
+    addresses may be contacted; ``tls`` replaces the default verifying TLS context.
+    """
+    try:
+        body = httpget.get(url, timeout=timeout, policy=addresses, max_bytes=max_bytes,
+                           max_redirects=max_redirects, headers=_HEADERS, tls=tls)
+    except httpget.GetError as err:
+        raise AIAError(str(err)) from None
+    return certificates(url, body)
 
 
 def _fingerprint(cert: x509.Certificate) -> bytes:
@@ -196,51 +161,107 @@ def _self_signed(cert: x509.Certificate) -> bool:
     return cert.subject == cert.issuer and _signed_by(cert, cert)
 
 
+class Walk:
+    """What one walk may still spend: a wall-clock budget and a number of URLs, shared by every
+    :func:`follow_chain` call of one repair. ``stopped`` says why it stopped early, once it has."""
+
+    def __init__(self, *, timeout: float = FETCH_TIMEOUT, seconds: float = WALK_BUDGET, urls: int = MAX_URLS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout, self.seconds, self.urls = timeout, seconds, urls
+        self._clock = clock
+        self._end = clock() + seconds
+        self.tried = 0
+        self.stopped: str | None = None
+
+    def stop(self, reason: str) -> None:
+        """Spend the walk: nothing more is fetched, and ``reason`` is the note that says why."""
+        if self.stopped is None:
+            self.stopped = reason
+
+    def take(self, url: str) -> float | None:
+        """The timeout for fetching ``url`` now, or None when the walk may fetch nothing more."""
+        if self.tried >= self.urls:
+            self.stop(f"AIA: stopped after {self.urls} URLs, the most one run fetches; "
+                      f"{url} and any further ones were not fetched")
+        self.check_time(f"; {url} and any further ones were not fetched")
+        if self.stopped is not None:
+            return None
+        self.tried += 1
+        return min(self.timeout, self._end - self._clock())
+
+    def check_time(self, more: str = "") -> None:
+        """Stop the walk if its time is up."""
+        if self._clock() >= self._end:
+            self.stop(f"AIA: stopped after {self.seconds:g} s, the time allowed for all AIA fetches of one run{more}")
+
+
+def _name(cert: x509.Certificate) -> str:
+    try:
+        return cert.subject.rfc4514_string() or "the certificate below"
+    except ValueError:  # a name cryptography cannot render
+        return "the certificate below"
+
+
+def _issuer_of(current: x509.Certificate, fetch: Callable[..., list[x509.Certificate]], walk: Walk,
+               notes: list[str]) -> tuple[list[x509.Certificate], str]:
+    """The fetched certificates that signed ``current`` (from its first URL that has any), and that URL."""
+    urls, left_out = planned_urls(current)
+    for url in urls:
+        timeout = walk.take(url)
+        if timeout is None:
+            break
+        try:
+            candidates = fetch(url, timeout=timeout)
+        except AIAError as err:
+            notes.append(str(err))
+            walk.check_time()  # say so when this fetch spent the walk's last seconds
+            continue
+        signers = [c for c in candidates if _signed_by(current, c)]
+        if signers:
+            return signers, url
+        notes.append(f"{url}: the certificate there did not sign {_name(current)}")
+    if left_out:
+        notes.append(f"AIA: {_name(current)} names {len(urls) + len(left_out)} caIssuers URLs; only the first "
+                     f"{MAX_URLS_PER_CERT} were tried")
+    return [], ""
+
+
 def follow_chain(
     cert: x509.Certificate,
     *,
-    fetch: Callable[[str], list[x509.Certificate]] = fetch_issuers,
-    max_depth: int = 8,
+    fetch: Callable[..., list[x509.Certificate]] = fetch_issuers,
+    max_depth: int = MAX_DEPTH,
     is_known: Callable[[x509.Certificate], bool] = lambda c: False,
+    walk: Walk | None = None,
 ) -> tuple[list[tuple[x509.Certificate, str]], list[str]]:
-    """Walk up from *cert* through AIA URLs; return ([(issuer, url), ...], error lines).
+    """Walk up from *cert* through AIA URLs; return ([(issuer, url), ...], notes).
 
-    Each level keeps only a fetched certificate that really signed the one
-    below. The walk stops after a self-signed or ``is_known`` certificate
-    (which is still returned; callers filter), at a certificate without AIA,
-    after ``max_depth`` fetched certificates, or when it would loop.
-    http(s) URLs are tried before others; a level stops at its first good URL.
+    ``fetch(url, timeout=...)`` gets what is left of the per-fetch timeout and of ``walk``'s budget.
+    Each level keeps only a fetched certificate that really signed the one below. The walk stops
+    after a self-signed or ``is_known`` certificate (which is still returned; callers filter), at a
+    certificate without AIA, after ``max_depth`` fetched certificates, when it would loop, or when
+    ``walk`` is spent. http(s) URLs are tried before others; a level stops at its first good URL.
+    The notes hold every failed fetch and each cap that stopped the walk.
     """
+    walk = walk if walk is not None else Walk()
+    was_stopped = walk.stopped is not None
     found: list[tuple[x509.Certificate, str]] = []
-    errors: list[str] = []
+    notes: list[str] = []
     seen = {_fingerprint(cert)}
     current = cert
-    while len(found) < max_depth and not _self_signed(current):
-        urls = sorted(aia_urls(current),
-                      key=lambda u: urllib.parse.urlsplit(u).scheme.lower() not in _SCHEMES)
-        issuer: x509.Certificate | None = None
-        source = ""
-        for url in urls:
-            try:
-                candidates = fetch(url)
-            except AIAError as err:
-                errors.append(str(err))
-                continue
-            signers = [c for c in candidates if _signed_by(current, c)]
-            if not signers:
-                errors.append(f"{url}: the certificate there did not sign "
-                              f"{current.subject.rfc4514_string() or 'the certificate below'}")
-                continue
-            fresh = [c for c in signers if _fingerprint(c) not in seen]
-            if not fresh:  # a loop: every signer found is already on the path
-                return found, errors
-            issuer, source = fresh[0], url
+    while walk.stopped is None and not _self_signed(current) and aia_urls(current):
+        if len(found) >= max_depth:
+            walk.stop(f"AIA: stopped at the limit of {max_depth} certificates fetched one above the other")
             break
-        if issuer is None:
+        signers, source = _issuer_of(current, fetch, walk, notes)
+        fresh = [c for c in signers if _fingerprint(c) not in seen]
+        if not fresh:  # nothing found, or a loop: every signer found is already on the path
             break
-        seen.add(_fingerprint(issuer))
-        found.append((issuer, source))
-        if is_known(issuer):
+        seen.add(_fingerprint(fresh[0]))
+        found.append((fresh[0], source))
+        if is_known(fresh[0]):
             break
-        current = issuer
-    return found, errors
+        current = fresh[0]
+    if walk.stopped is not None and not was_stopped:
+        notes.append(walk.stopped)
+    return found, notes

@@ -15,13 +15,14 @@ from cryptography import x509
 
 from . import aia
 from .diagnose import Policy, Report, diagnose, proper_order
-from .graph import Path
+from .graph import Path, Sig, check_signature
 from .model import Bundle, CertEntry, KeyEntry, Origin
+from .netguard import AddressPolicy
 from .stores import CertPool, TrustStore
 
 __all__ = [
-    "Repair", "RepairContext", "complete", "drop_extras", "drop_root", "fix_all", "keep_root",
-    "fix_steps", "network_urls", "reorder", "to_pem",
+    "NetworkPlan", "Repair", "RepairContext", "aia_pool", "complete", "drop_extras", "drop_root", "fix_all",
+    "keep_root", "fix_steps", "network_plan", "network_urls", "reorder", "to_pem",
 ]
 
 
@@ -35,7 +36,17 @@ class RepairContext:
     allow_network: bool = False  # --aia, or the app's confirmation
     keep_root: bool = False
     fetch: Callable[..., list[x509.Certificate]] = aia.fetch_issuers  # injectable for tests
-    timeout: float = 5.0
+    timeout: float = aia.FETCH_TIMEOUT  # seconds for one AIA fetch, all of it
+    aia_budget: float = aia.WALK_BUDGET  # seconds for all AIA fetches of one repair
+    allow_private: bool = False  # --aia-private: also loopback, private and link-local addresses
+    allow_loopback: bool = False  # loopback only, private still refused (a local mirror; tests)
+
+    @property
+    def addresses(self) -> AddressPolicy:
+        """Which non-public addresses AIA fetches may reach."""
+        if self.allow_private:
+            return AddressPolicy.everything_local()
+        return AddressPolicy(loopback=self.allow_loopback)
 
 
 @dataclass(frozen=True)
@@ -159,18 +170,55 @@ def _insert_after_child(certs: list[CertEntry], path: Path, added: list[CertEntr
     return out
 
 
-def _fetch_from_aia(top: CertEntry, ctx: RepairContext, known: Callable[[x509.Certificate], bool],
-                    pool: CertPool) -> tuple[int, list[str]]:
-    """Walk AIA caIssuers up from ``top`` into ``pool``; return (certificates added, error notes)."""
-    fetch = partial(ctx.fetch, timeout=ctx.timeout)
-    found, errors = aia.follow_chain(top.cert, fetch=fetch, is_known=known)
-    count = sum(pool.add(CertEntry.from_cert(cert, Origin(url, container="aia"))) for cert, url in found)
-    return count, errors
+def _pools(ctx: RepairContext) -> list[CertPool]:
+    return [ctx.search] if ctx.search is not None else []
 
 
-def _best_path(bundle: Bundle, ctx: RepairContext, pools: list[CertPool]) -> tuple[Report, Path | None]:
-    report = _diagnose(bundle, ctx, pools)
-    return report, report.path
+def _wants_issuer(report: Report) -> bool:
+    """Whether the path stops short of an anchor at a certificate whose issuer could still be found."""
+    path = report.path
+    return path is not None and not path.trusted and path.end != "self-signed"
+
+
+def _walk_aia(bundle: Bundle, ctx: RepairContext, pools: list[CertPool]) -> tuple[Report, CertPool, list[str]]:
+    """Follow AIA up from the top of the path, again from each new top, within one :class:`aia.Walk`.
+
+    Returns the report with the fetched certificates as a pool, that pool, and the walk's notes.
+    """
+    walk = aia.Walk(timeout=ctx.timeout, seconds=ctx.aia_budget)
+    fetch = partial(ctx.fetch, addresses=ctx.addresses)
+    fetched = CertPool()
+    notes: list[str] = []
+    tried: set[str] = set()
+    while True:
+        report = _diagnose(bundle, ctx, [*pools, fetched])
+        assert report.path is not None
+        top = report.path.top
+        if not _wants_issuer(report) or top.sha256 in tried or walk.stopped is not None:
+            return report, fetched, notes
+        tried.add(top.sha256)
+        known = partial(_known, ctx=ctx, pools=[*pools, fetched])
+        found, errors = aia.follow_chain(top.cert, fetch=fetch, is_known=known, walk=walk)
+        notes += errors
+        if not sum(fetched.add(CertEntry.from_cert(cert, Origin(url, container="aia"))) for cert, url in found):
+            return _diagnose(bundle, ctx, [*pools, fetched]), fetched, notes
+
+
+def _through_aia(bundle: Bundle, ctx: RepairContext, pools: list[CertPool],
+                 report: Report) -> tuple[Report, list[str]]:
+    """The report whose path the AIA walk completed to a trust anchor, else ``report`` itself; and the notes.
+
+    Fetched certificates that do not lead to an anchor are not used: the notes say what they were.
+    """
+    with_aia, fetched, notes = _walk_aia(bundle, ctx, pools)
+    if with_aia.path is not None and with_aia.path.trusted:
+        return with_aia, notes
+    if len(fetched):
+        shown = "; ".join(f"{_q(e)} from {e.origin.source}" for e in fetched.entries[:3])
+        more = f" and {len(fetched) - 3} more" if len(fetched) > 3 else ""
+        notes.append(f"AIA: fetched {len(fetched)} certificate(s) ({shown}{more}), but with them the chain still "
+                     f"does not reach a trust anchor ({_missing_reason(with_aia)}): none of them was added")
+    return report, notes
 
 
 def complete(bundle: Bundle, ctx: RepairContext) -> Repair:
@@ -180,27 +228,18 @@ def complete(bundle: Bundle, ctx: RepairContext) -> Repair:
     after the certificate it signs, except a self-signed root, which is added only with ``keep_root``
     (an intermediate found in a trust store is added: clients may lack it). With the network allowed,
     AIA caIssuers URLs are followed from the top of the path until it reaches an anchor or nothing
-    more is found.
+    more is found, within the bounds of :mod:`tui.pki.aia`; what AIA fetched goes in only when the
+    path then reaches a trust anchor (otherwise the notes say what was fetched and that it leads nowhere).
     """
-    report, path = _best_path(bundle, ctx, [])
-    if report.leaf is None or path is None:
+    pools = _pools(ctx)
+    report = _diagnose(bundle, ctx, pools)
+    if report.leaf is None or report.path is None:
         return Repair("complete", bundle, bundle, "nothing to complete: no leaf certificate")
-    pools = [ctx.search] if ctx.search is not None else []
-    fetched = CertPool()
     notes: list[str] = []
-    tried: set[str] = set()
-    while True:
-        report, path = _best_path(bundle, ctx, [*pools, fetched])
-        assert path is not None
-        top = path.top
-        if path.trusted or path.end == "self-signed" or not ctx.allow_network or top.sha256 in tried:
-            break
-        tried.add(top.sha256)
-        known = partial(_known, ctx=ctx, pools=[*pools, fetched])
-        count, errors = _fetch_from_aia(top, ctx, known, fetched)
-        notes += errors
-        if not count:
-            break
+    if ctx.allow_network and _wants_issuer(report):
+        report, notes = _through_aia(bundle, ctx, pools, report)
+    path = report.path
+    assert path is not None
     loaded = {e.sha256 for e in bundle.certs}
     added = [e for e in path.certs if e.sha256 not in loaded and _wanted(e, report, ctx)]
     reason = None if path.trusted else _missing_reason(report)
@@ -214,8 +253,10 @@ def complete(bundle: Bundle, ctx: RepairContext) -> Repair:
 
 
 def _known(cert: x509.Certificate, *, ctx: RepairContext, pools: list[CertPool]) -> bool:
+    """Whether the AIA walk can stop at ``cert``: it is an anchor, already in a pool, or an anchor signed it."""
     entry = CertEntry.from_cert(cert, Origin("aia"))
-    return ctx.anchors.is_anchor(entry) or any(entry.sha256 in p for p in pools)
+    return (ctx.anchors.is_anchor(entry) or any(entry.sha256 in p for p in pools)
+            or any(check_signature(entry, a) is Sig.OK for a in ctx.anchors.candidates(entry)))
 
 
 def _where(entry: CertEntry) -> str:
@@ -246,13 +287,53 @@ def _nothing_added(report: Report, ctx: RepairContext) -> str:
     return f"nothing to add: {_missing_reason(report)} in {where}{hint}"
 
 
+@dataclass(frozen=True)
+class NetworkPlan:
+    """What an AIA walk would contact first, for asking the user's consent.
+
+    Only the first level is known before fetching: the certificates fetched may name further URLs,
+    and servers may redirect (each further address is checked against the same policy).
+    """
+
+    urls: tuple[str, ...] = ()  # tried first, in this order
+    left_out: tuple[str, ...] = ()  # named by the certificate but over the per-certificate cap
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The distinct ``host`` / ``host:port`` of the http(s) URLs."""
+        return tuple(aia.hosts(list(self.urls)))
+
+
+def network_plan(bundle: Bundle, ctx: RepairContext) -> NetworkPlan:
+    """What :func:`complete` would fetch first if the network were allowed (empty if nothing is needed)."""
+    report = _diagnose(bundle, ctx, _pools(ctx))
+    if report.leaf is None or not _wants_issuer(report):
+        return NetworkPlan()
+    assert report.path is not None
+    urls, left_out = aia.planned_urls(report.path.top.cert)
+    return NetworkPlan(tuple(urls), tuple(left_out))
+
+
 def network_urls(bundle: Bundle, ctx: RepairContext) -> list[str]:
     """The AIA URLs :func:`complete` would fetch first if the network were allowed ([] if none needed)."""
-    pools = [ctx.search] if ctx.search is not None else []
-    report, path = _best_path(bundle, ctx, pools)
-    if report.leaf is None or path is None or path.trusted or path.end == "self-signed":
-        return []
-    return aia.aia_urls(path.top.cert)
+    return list(network_plan(bundle, ctx).urls)
+
+
+def aia_pool(bundle: Bundle, ctx: RepairContext) -> tuple[CertPool, list[str]]:
+    """For ``check --aia``: the AIA-fetched certificates of a path that then reaches a trust anchor, and notes.
+
+    Fetches exactly as :func:`complete` does (nothing without ``ctx.allow_network``). The pool is meant
+    as the ``hints`` of :func:`diagnose`: findings say where the issuer can be had, but the chain is still
+    judged as it was loaded. When the fetched certificates lead to no anchor the pool is empty and the
+    notes say so.
+    """
+    pools = _pools(ctx)
+    report = _diagnose(bundle, ctx, pools)
+    if not ctx.allow_network or report.leaf is None or not _wants_issuer(report):
+        return CertPool(), []
+    report, notes = _through_aia(bundle, ctx, pools, report)
+    assert report.path is not None
+    return CertPool(e for e in report.path.certs if e.origin.container == "aia"), notes
 
 
 # --- drop extras, drop and keep the root --------------------------------------------------------
