@@ -181,3 +181,24 @@ def test_search_path_names_where_the_missing_issuer_is(capsys: pytest.CaptureFix
     [finding] = report["findings"]
     assert finding["code"] == "missing-intermediate"
     assert "service-intermediate.pem:1" in finding["message"] and "fix --search" in finding["message"]
+
+
+def test_check_aia_fetches_and_says_where_the_issuer_is(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """check --aia judges the chain as served, but names the AIA address that has the missing issuer;
+    loopback is refused unless --aia-private allows it."""
+    from tests import factory as f
+
+    bodies: dict[str, bytes] = {}
+    with f.serve_http(bodies) as base:
+        h = f.aia_hierarchy(base, "Check AIA")
+        bodies["/inter.der"] = f.der_of(h.inter)
+        (tmp_path / "root.pem").write_bytes(h.root.pem)
+        (tmp_path / "leaf.pem").write_bytes(h.leaf.pem)
+        trust = ["--roots", str(tmp_path / "root.pem"), "--no-system-roots"]
+        status, report = run_json(capsys, str(tmp_path / "leaf.pem"), *trust, "--aia")
+        assert status == 1
+        assert any("loopback" in n and "--aia-private" in n for n in report["notes"])
+        status, report = run_json(capsys, str(tmp_path / "leaf.pem"), *trust, "--aia", "--aia-private")
+        assert status == 1  # still judged as served
+        [finding] = report["findings"]
+        assert finding["code"] == "missing-intermediate" and f"{base}/inter.der" in finding["message"]

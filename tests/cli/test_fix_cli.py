@@ -358,13 +358,13 @@ def test_aia_fetch_completes_the_chain(capsys: pytest.CaptureFixture[str], tmp_p
         status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "off.pem"), *trust)
         assert status == 1 and "AIA fetching is off" in text
         out = tmp_path / "on.pem"
-        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(out), *trust, "--aia")
+        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(out), *trust, "--aia", "--aia-private")
         assert status == 0
         assert f"+ 'CN=AIA Intermediate' from {base}/inter.der (aia)" in text
         assert out.read_bytes() == leaf.pem + inter.pem
         assert_openssl_ok(out, str(tmp_path / "root.pem"))
         bodies.clear()
-        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia")
+        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia", "--aia-private")
         assert status == 1 and f"note: {base}/inter.der: HTTP 404" in text
 
 

@@ -738,7 +738,7 @@ def test_aia_server_sending_hostile_bodies(body: str, tmp_path: Path, capsys: py
         (tmp_path / "leaf.pem").write_bytes(leaf.pem)
         (tmp_path / "root.pem").write_bytes(root.pem)
         with hang_guard(GUARD):
-            status = main(["fix", str(tmp_path / "leaf.pem"), "--aia", "--roots", str(tmp_path / "root.pem"),
+            status = main(["fix", str(tmp_path / "leaf.pem"), "--aia", "--aia-private", "--roots", str(tmp_path / "root.pem"),
                            "--no-system-roots", "-o", str(tmp_path / "out.pem"), "--timeout", "10"])
     err = capsys.readouterr().err
     assert_clean_exit(status, err)

@@ -15,13 +15,17 @@ from .render_text import render, use_color
 def run_check(args: argparse.Namespace) -> int:
     request = request_from(args)
     session = open_session(request)
-    report = session.analyse(session.bundle, system_clock())
+    report, notes = session.check(system_clock())
     if args.json:
-        print_json(report_json(report, session))
+        data = report_json(report, session)
+        if notes:
+            data["notes"] = notes
+        print_json(data)
     else:
         title = "chaindoctor check: " + ", ".join(request.sources)
         sys.stdout.write(render(report, color=use_color(), title=title))
         sys.stdout.write(live_notes(session))
+        sys.stdout.write("".join(f"note: {inert(n)}\n" for n in notes))
     return 0 if report.verdict == "ok" else 1
 
 

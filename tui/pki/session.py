@@ -18,7 +18,8 @@ from pathlib import Path
 from cryptography import x509
 
 from .diagnose import Policy, Report, diagnose
-from .fixes import RepairContext
+from .aia import FETCH_TIMEOUT
+from .fixes import RepairContext, aia_pool
 from .history import History
 from .live import Endpoint, LiveChain, fetch_chain
 from .load import LoadError, load_bytes, load_file
@@ -32,7 +33,6 @@ from .vocabulary import Purpose
 Clock = Callable[[], datetime]
 DEMO_NAME = "demo.pem"
 FALLBACK_SAVE_NAME = "chain.fixed.pem"
-MAX_REPAIR_TIMEOUT = 10.0  # seconds an AIA fetch of a repair may take, whatever --timeout says
 
 
 def system_clock() -> datetime:
@@ -73,16 +73,29 @@ class Session:
         """The policy with the validation time fixed (``now`` when the request names no time)."""
         return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
 
-    def analyse(self, bundle: Bundle, now: datetime) -> Report:
-        """Diagnose ``bundle`` as served; the search pool only says where a missing issuer is."""
-        return diagnose(bundle, self.trust, self.policy_at(now), hints=self.search)
+    def analyse(self, bundle: Bundle, now: datetime, *, hints: CertPool | None = None) -> Report:
+        """Diagnose ``bundle`` as served; the search pool (and ``hints``) only say where a missing issuer is."""
+        if hints is not None and self.search is not None:
+            hints = CertPool([*self.search.entries, *hints.entries])
+        return diagnose(bundle, self.trust, self.policy_at(now), hints=hints or self.search)
+
+    def check(self, now: datetime) -> tuple[Report, list[str]]:
+        """The report on the opened bundle, as ``chaindoctor check`` gives it, and notes for the user.
+
+        With the request's consent to fetch (``aia``), missing issuers are looked up through AIA first:
+        the chain is still judged as served, but the finding says where the issuer can be had.
+        """
+        if not self.allow_network:
+            return self.analyse(self.bundle, now), []
+        pool, notes = aia_pool(self.bundle, self.context(now))
+        return self.analyse(self.bundle, now, hints=pool), notes
 
     def context(self, now: datetime, *, allow_network: bool | None = None, keep_root: bool = False) -> RepairContext:
         """What repairs may consult: anchors, policy, search pool and (with consent) the network."""
         network = self.allow_network if allow_network is None else allow_network
         ctx = RepairContext(anchors=self.trust, policy=self.policy_at(now), search=self.search,
-                            allow_network=network, keep_root=keep_root,
-                            timeout=min(self.request.timeout, MAX_REPAIR_TIMEOUT))
+                            allow_network=network, keep_root=keep_root, allow_private=self.request.aia_private,
+                            timeout=min(self.request.timeout, FETCH_TIMEOUT))
         return ctx if self.fetch is None else dataclasses.replace(ctx, fetch=self.fetch)
 
     def trust_root(self, entry: CertEntry) -> None:
