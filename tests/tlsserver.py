@@ -1,7 +1,9 @@
 """Throw-away TLS and TCP servers on the loopback interface, for tests.
 
 ``serve_tls`` serves a certificate chain in exactly the order given (first block = the server
-certificate, matching ``key_pem``) on 127.0.0.1 (or ``::1``), port 0, from a daemon thread.
+certificate, matching ``key_pem``) on 127.0.0.1 (or ``::1``), port 0, from a daemon thread; it can
+staple an OCSP response, serve other chains to other server names (SNI), and speak a plain-text
+protocol before TLS (STARTTLS). ``serve_tls_many`` serves many ports from one thread.
 ``serve_tcp`` is a plain TCP server that answers with fixed bytes, or never answers.
 ``issue`` makes EC P-256 test certificates. Servers never bind anything but loopback.
 """
@@ -9,11 +11,13 @@ certificate, matching ``key_pem``) on 127.0.0.1 (or ``::1``), port 0, from a dae
 from __future__ import annotations
 
 import datetime
+import ipaddress
+import selectors
 import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +64,7 @@ def issue(
     dns_names: tuple[str, ...] = (),
     client: bool = False,
     days: int = 30,
+    ip_addresses: tuple[str, ...] = (),
 ) -> Issued:
     """An EC P-256 certificate signed by ``issuer`` (self-signed when None)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -95,10 +100,10 @@ def issue(
     else:
         usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        if dns_names:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]), critical=False
-            )
+        if dns_names or ip_addresses:
+            names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
+            names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ip_addresses]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return Issued(builder.sign(signer_key, hashes.SHA256()), key)
 
 
@@ -180,6 +185,10 @@ def _pyopenssl_context(
     max_version: Literal["1.2", "1.3"] | None,
     ciphers: bytes | None,
     server_names: list[str | None] | None,
+    *,
+    ocsp_staple: bytes | None = None,
+    sni_contexts: dict[str, SSL.Context] | None = None,
+    alpn: bytes | None = None,
 ) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
     ctx.set_mode(_SSL_MODE_NO_AUTO_CHAIN)
@@ -203,11 +212,27 @@ def _pyopenssl_context(
         if not client_cert_optional:
             mode |= SSL.VERIFY_FAIL_IF_NO_PEER_CERT
         ctx.set_verify(mode, None)
-    if server_names is not None:
-        ctx.set_tlsext_servername_callback(lambda conn: server_names.append(
-            conn.get_servername().decode() if conn.get_servername() else None
-        ))
+    if server_names is not None or sni_contexts:
+        def on_sni(conn: SSL.Connection) -> None:
+            sent = conn.get_servername()
+            name = sent.decode() if sent else None
+            if server_names is not None:
+                server_names.append(name)
+            if sni_contexts and name in sni_contexts:
+                conn.set_context(sni_contexts[name])
+
+        ctx.set_tlsext_servername_callback(on_sni)
+    if ocsp_staple is not None:
+        ctx.set_ocsp_server_callback(lambda conn, data: ocsp_staple)  # b"": nothing stapled
+    if alpn is not None:
+        ctx.set_alpn_select_callback(lambda conn, offered: alpn if alpn in offered else SSL.NO_OVERLAPPING_PROTOCOLS)
     return ctx
+
+
+def _simple_context(chain_pem: bytes, key_pem: bytes, ocsp_staple: bytes | None = None) -> SSL.Context:
+    """A pyOpenSSL server context that serves ``chain_pem`` as given (and staples ``ocsp_staple``)."""
+    return _pyopenssl_context(x509.load_pem_x509_certificates(chain_pem), key_pem, [], False, None, None, None,
+                              ocsp_staple=ocsp_staple)
 
 
 def _ssl_context(
@@ -243,8 +268,15 @@ def pem_blocks(path: Path) -> list[bytes]:
             for p in text.split(b"-----END CERTIFICATE-----") if b"BEGIN CERTIFICATE" in p]
 
 
-def serve_connection(context: SSL.Context, conn: socket.socket) -> None:
-    """One server-side TLS handshake with pyOpenSSL, then read until the client is done."""
+def serve_connection(
+    context: SSL.Context, conn: socket.socket, before_tls: Callable[[socket.socket], bool] | None = None
+) -> None:
+    """One server-side TLS handshake with pyOpenSSL, then read until the client is done.
+
+    ``before_tls`` first speaks a plain-text protocol on the socket; TLS follows when it returns True.
+    """
+    if before_tls is not None and not before_tls(conn):
+        return
     tls = SSL.Connection(context, conn)
     tls.set_accept_state()
     tls.do_handshake()
@@ -266,6 +298,10 @@ def serve_tls(
     host: str = "127.0.0.1",
     ciphers: bytes | None = None,
     server_names: list[str | None] | None = None,
+    ocsp_staple: bytes | None = None,
+    sni_chains: dict[str, tuple[bytes, bytes]] | None = None,
+    before_tls: Callable[[socket.socket], bool] | None = None,
+    alpn: bytes | None = None,
 ) -> Iterator[int]:
     """Serve ``cert_chain_pem`` (in its given order) over TLS; yields the port.
 
@@ -274,6 +310,10 @@ def serve_tls(
     ``ssl`` cannot list CA names). ``client_cert_optional`` requests without requiring.
     ``server_names`` collects the SNI of each handshake. ``backend="ssl"`` uses Python's ``ssl``
     (which also serves the chain file in its order; it is kept to show that).
+    The pyOpenSSL backend also takes ``ocsp_staple`` (DER, stapled when the client asks; b"" staples
+    nothing), ``sni_chains`` (server name -> (chain PEM, key PEM) served when that name is sent) and
+    ``before_tls`` (a plain-text exchange run first; TLS follows when it returns True) and ``alpn``
+    (the application protocol it picks when the client offers it).
     """
     chain = x509.load_pem_x509_certificates(cert_chain_pem) if cert_chain_pem else []
     client_cas = (
@@ -292,12 +332,14 @@ def serve_tls(
             with sctx.wrap_socket(conn, server_side=True) as tls:
                 _drain(tls.recv)
     else:
+        others = {name: _simple_context(*pair, ocsp_staple) for name, pair in (sni_chains or {}).items()}
         pctx = _pyopenssl_context(
-            chain, key_pem, client_cas, client_cert_optional, max_version, ciphers, server_names
+            chain, key_pem, client_cas, client_cert_optional, max_version, ciphers, server_names,
+            ocsp_staple=ocsp_staple, sni_contexts=others, alpn=alpn,
         )
 
         def handle(conn: socket.socket) -> None:
-            serve_connection(pctx, conn)
+            serve_connection(pctx, conn, before_tls)
 
     with _Listener(host, handle) as port:
         yield port
@@ -327,3 +369,76 @@ def serve_tcp(reply: bytes | None = None, *, host: str = "127.0.0.1") -> Iterato
             yield port
         finally:
             done.set()
+
+
+@contextmanager
+def serve_tls_many(
+    servers: Sequence[tuple[bytes, bytes] | None], *, host: str = "127.0.0.1"
+) -> Iterator[list[int]]:
+    """One loopback port per entry, all accepted by one thread; yields the ports in order.
+
+    Each entry is (chain PEM, key PEM), served as given, or None for a port nobody listens on.
+    Equal entries share one TLS context. Every connection is handled in a thread of its own.
+    """
+    if host not in LOOPBACK:
+        raise ValueError("test servers listen on loopback only")
+    contexts: dict[tuple[bytes, bytes], SSL.Context] = {}
+    selector = selectors.DefaultSelector()
+    listeners: list[socket.socket] = []
+    ports: list[int] = []
+    stop = threading.Event()
+    open_conns: list[socket.socket] = []
+    lock = threading.Lock()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for entry in servers:
+        if entry is None:
+            ports.append(free_port(host))
+            continue
+        if entry not in contexts:
+            contexts[entry] = _simple_context(*entry)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.bind((host, 0))
+        sock.listen(64)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, contexts[entry])
+        listeners.append(sock)
+        ports.append(int(sock.getsockname()[1]))
+
+    def serve(context: SSL.Context, conn: socket.socket) -> None:
+        try:
+            serve_connection(context, conn)
+        except Exception:  # noqa: BLE001 - a test server must not die loudly
+            pass
+        finally:
+            conn.close()
+            with lock:
+                open_conns.remove(conn)
+
+    def run() -> None:
+        while not stop.is_set():
+            for key, _ in selector.select(timeout=0.1):
+                try:
+                    conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
+                except OSError:
+                    continue
+                conn.setblocking(True)  # pyOpenSSL needs a blocking socket without a timeout
+                with lock:
+                    open_conns.append(conn)
+                threading.Thread(target=serve, args=(key.data, conn), daemon=True).start()
+
+    thread = threading.Thread(target=run, name="test-listeners", daemon=True)
+    thread.start()
+    try:
+        yield ports
+    finally:
+        stop.set()
+        thread.join(2)
+        selector.close()
+        for sock in listeners:
+            sock.close()
+        with lock:
+            for conn in list(open_conns):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass

@@ -142,7 +142,10 @@ def test_sni_defaults_to_host_and_is_omitted_for_ip_literals(
     assert by_name.server_name == "site.test"
     assert explicit.server_name == "example.test"
     assert suppressed.server_name is None
-    assert seen == [None, "site.test", "example.test", None]
+    # Each handshake that sends a name is followed by one without (to compare what is served).
+    assert seen == [None, "site.test", None, "example.test", None, None]
+    assert by_name.no_sni_leaf_der == by_name.certificates_der[0] and not by_name.sni_differs
+    assert by_ip.no_sni_leaf_der is None and suppressed.no_sni_leaf_der is None
 
 
 def test_tries_each_resolved_address(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:

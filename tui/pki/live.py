@@ -1,16 +1,21 @@
-"""Capture the certificate chain a live TLS server sends, exactly as it sends it.
+"""Capture the certificate chain a live TLS server sends, exactly as it sends it, and the facts around it.
 
-chaindoctor diagnoses chains, so this module never verifies anything: it completes a TLS handshake
-(with SNI), records the certificates in the order and multiplicity the server put them on the wire,
-and notes whether the server asked for a client certificate. The TLS engine is pyOpenSSL driven
-through memory BIOs, so every byte goes through our own socket calls: connect, handshake and the
-total amount of data are all bounded, and a stalled or chatty server cannot hang the caller.
+chaindoctor diagnoses chains, so this module never verifies anything: it completes a TLS handshake,
+records the certificates in the order and multiplicity the server put them on the wire, and notes
+what else the handshake showed: the TLS version, cipher and ALPN protocol, whether the server asked
+for a client certificate (and from which CAs), the OCSP response it stapled, the server name sent
+(SNI), and whether the server sends another certificate when no name is sent. Mail, directory and
+database servers are first asked to switch to TLS (STARTTLS, see :mod:`tui.pki.starttls`).
 
-Every failure is a :class:`LiveError` with a one-line, plain message.
+The TLS engine is pyOpenSSL driven through memory BIOs, so every byte goes through our own socket
+calls: connect, STARTTLS, handshake and the total amount of data are all bounded, and a stalled or
+chatty server cannot hang the caller. Every failure is a :class:`LiveError` with a one-line, plain
+message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import socket
@@ -26,12 +31,19 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 
+from . import starttls as _starttls
+from .wire import Deadline, LiveError
+
 __all__ = [
     "Endpoint",
     "LiveChain",
     "LiveError",
+    "LiveOptions",
     "fetch_chain",
+    "not_an_endpoint",
     "parse_endpoint",
+    "parse_server_name",
+    "refetch",
     "CLIENT_CERT_REQUIRED_MESSAGE",
 ]
 
@@ -57,21 +69,12 @@ MAX_RECEIVED_BYTES = 1 << 20
 #: certificate (TLS 1.3 servers send that refusal after the client believes it is done).
 CLIENT_AUTH_GRACE = 2.0
 
+#: The application protocols offered (ALPN, RFC 7301) on implicit-TLS connections.
+ALPN_OFFER = (b"h2", b"http/1.1")
+
 _RECV_CHUNK = 16384
 _REQUEST_STATE = b"SSLv3/TLS read server certificate request"
 _LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
-
-
-class LiveError(Exception):
-    """A live endpoint could not be read; ``str()`` is one plain line, ``kind`` a short tag.
-
-    Kinds: ``resolve``, ``refused``, ``timeout``, ``connect``, ``not-tls``, ``handshake``,
-    ``no-certificate``, ``client-cert-required``, ``client-credentials``, ``too-much-data``.
-    """
-
-    def __init__(self, message: str, *, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,20 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class LiveChain:
-    """What a server sent during one handshake.
+    """What a server sent during one handshake, and how chaindoctor reached it.
 
     ``certificates_der`` is in wire order, duplicates kept. ``client_cert_rejected`` is True when
     the server ended the connection over the client certificate (none sent, or one it refused).
     ``handshake_error`` is OpenSSL's reason (or ``"eof"``) when the exchange failed after the
     certificates arrived; the chain is still the one the server sent. ``notes`` holds plain
     sentences for the user.
+
+    ``server_name`` is the SNI sent (None: none); ``starttls`` the protocol spoken before TLS
+    (None: TLS from the first byte); ``alpn`` the application protocol the server chose, if any;
+    ``ocsp_staple`` the DER OCSP response the server stapled (None: none), ``ocsp_error`` OpenSSL's
+    reason when it stopped the handshake over a staple it cannot read. When a name was sent,
+    a second handshake without one gives ``no_sni_leaf_der``, the certificate served then, or
+    ``no_sni_error``, why that handshake gave none.
     """
 
     endpoint: Endpoint
@@ -118,6 +128,12 @@ class LiveChain:
     client_cert_rejected: bool = False
     handshake_error: str | None = None
     notes: tuple[str, ...] = ()
+    starttls: str | None = None
+    alpn: str | None = None
+    ocsp_staple: bytes | None = field(default=None, repr=False)
+    ocsp_error: str | None = None
+    no_sni_leaf_der: bytes | None = field(default=None, repr=False)
+    no_sni_error: str | None = None
 
     @property
     def certificates(self) -> tuple[x509.Certificate, ...]:
@@ -129,6 +145,56 @@ class LiveChain:
         return b"".join(
             cert.public_bytes(serialization.Encoding.PEM) for cert in self.certificates
         )
+
+    @property
+    def sni_differs(self) -> bool:
+        """True when the server sent another certificate to a handshake without a server name."""
+        return (self.no_sni_leaf_der is not None and bool(self.certificates_der)
+                and self.no_sni_leaf_der != self.certificates_der[0])
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to reach live SOURCEs: ``--starttls PROTO``, ``--sni NAME``, ``--no-sni`` (CONTRACT.md).
+
+    ``starttls`` is a protocol of :data:`tui.pki.starttls.PROTOCOLS`, ``"none"`` for TLS from the
+    first byte, or None: as the port implies (25 and 587 speak SMTP, and so on). ``sni`` is the
+    name to send instead of the HOST; ``no_sni`` sends none. Invalid values raise ValueError with
+    one line, so a front end can say what is wrong before anything connects.
+    """
+
+    starttls: str | None = None
+    sni: str | None = None
+    no_sni: bool = False
+
+    def __post_init__(self) -> None:
+        if self.starttls is not None:
+            object.__setattr__(self, "starttls", _starttls.parse_protocol(self.starttls))
+        if self.sni is not None:
+            if self.no_sni:
+                raise ValueError("--sni and --no-sni contradict each other")
+            object.__setattr__(self, "sni", parse_server_name(self.sni))
+
+    def starttls_for(self, endpoint: Endpoint, *, url: bool = False) -> str | None:
+        """The protocol to speak before TLS; a URL (``https://...``) means TLS from the first byte."""
+        if url and self.starttls is None:
+            return None
+        return _starttls.choose(self.starttls, endpoint.port)
+
+    def server_name_for(self, endpoint: Endpoint) -> str:
+        """The ``server_name`` argument of :func:`fetch_chain`: the name to send, ``""`` for none."""
+        if self.no_sni:
+            return ""
+        if self.sni is not None:
+            return self.sni
+        return "" if endpoint.is_ip else endpoint.host
+
+    def fetch(self, endpoint: Endpoint, *, url: bool = False, timeout: float = 10.0,
+              client_cert: Path | None = None, client_key: Path | None = None) -> LiveChain:
+        """:func:`fetch_chain` with these options applied to ``endpoint``."""
+        return fetch_chain(endpoint, server_name=self.server_name_for(endpoint),
+                           starttls=self.starttls_for(endpoint, url=url), timeout=timeout,
+                           client_cert=client_cert, client_key=client_key)
 
 
 # --------------------------------------------------------------------------- endpoint parsing
@@ -153,6 +219,19 @@ def _valid_hostname(host: str) -> bool:
     if labels[-1].isdigit():  # "1.2.3" or "999.1.1.1" is a broken IP, not a name
         return False
     return all(_LABEL_RE.fullmatch(label) for label in labels)
+
+
+def parse_server_name(text: str) -> str:
+    """A name to send as SNI (``--sni NAME``); ValueError with one line for anything else.
+
+    RFC 6066 §3: the name is a DNS host name; literal IPv4 and IPv6 addresses are not permitted.
+    """
+    name = text.strip().rstrip(".").lower()
+    if _ip_literal(name.strip("[]")) is not None:
+        raise ValueError(f"an IP address cannot be sent as the server name (SNI carries DNS names only): {text!r}")
+    if not _valid_hostname(name):
+        raise ValueError(f"not a DNS name to send as the server name: {text!r}")
+    return name
 
 
 def _parse_port(text: str) -> int | None:
@@ -217,25 +296,30 @@ def parse_endpoint(text: str) -> Endpoint | None:
     return _make_endpoint(host, _parse_port(port_text))
 
 
+def not_an_endpoint(text: str) -> str:
+    """Why ``text`` is not a live endpoint, in a few words (for "no such file" messages)."""
+    text = text.strip()
+    if "://" in text:
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in SCHEME_PORTS:
+            return f"{scheme}:// is not a TLS URL scheme"
+        return "not a valid URL"
+    if ":" not in text:
+        return "it has no :PORT"
+    if "/" in text or "\\" in text or "@" in text:
+        return "it looks like a path"
+    port = text.rpartition(":")[2]
+    if not (port.isascii() and port.isdigit()):
+        return "the port is not a number"
+    if _parse_port(port) is None:
+        return "the port is out of range"
+    return "the host is not a DNS name or IP address"
+
+
 # --------------------------------------------------------------------------- fetching
 
 
-class _Deadline:
-    """A point in time; ``remaining()`` raises the timeout LiveError once it has passed."""
-
-    def __init__(self, seconds: float, what: str) -> None:
-        self.seconds = seconds
-        self.what = what
-        self.end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise LiveError(f"{self.what} timed out after {self.seconds:g}s", kind="timeout")
-        return left
-
-
-def _resolve(endpoint: Endpoint, deadline: _Deadline) -> list[tuple[int, Any]]:
+def _resolve(endpoint: Endpoint, deadline: Deadline) -> list[tuple[int, Any]]:
     """getaddrinfo, bounded by the deadline (it runs in a daemon thread; it has no timeout)."""
     result: list[tuple[int, Any]] = []
     failure: list[BaseException] = []
@@ -270,7 +354,7 @@ def _resolve(endpoint: Endpoint, deadline: _Deadline) -> list[tuple[int, Any]]:
     return result
 
 
-def _connect(endpoint: Endpoint, deadline: _Deadline) -> socket.socket:
+def _connect(endpoint: Endpoint, deadline: Deadline) -> socket.socket:
     """A connected TCP socket to the first address that answers."""
     last: OSError | None = None
     for family, sockaddr in _resolve(endpoint, deadline):
@@ -344,6 +428,7 @@ def _load_client_credentials(
         ) from None
 
 
+
 def _ssl_reason(exc: Exception) -> str:
     """The most telling reason text out of a pyOpenSSL error."""
     args = exc.args[0] if exc.args else None
@@ -376,7 +461,7 @@ class _Session:
         self.total_received = 0
         self.eof = False
 
-    def flush(self, deadline: _Deadline) -> None:
+    def flush(self, deadline: Deadline) -> None:
         """Send everything OpenSSL has queued."""
         while True:
             try:
@@ -398,7 +483,7 @@ class _Session:
                     kind="handshake",
                 ) from None
 
-    def pump(self, deadline: _Deadline) -> bytes:
+    def pump(self, deadline: Deadline) -> bytes:
         """Receive one chunk from the socket into OpenSSL; b"" at end of stream."""
         self.sock.settimeout(deadline.remaining())
         try:
@@ -432,13 +517,13 @@ def _record_complete(buffer: bytes) -> bool:
     return len(buffer) >= 5 and len(buffer) >= 5 + int.from_bytes(buffer[3:5], "big")
 
 
-def _await_client_auth_verdict(session: _Session, deadline: _Deadline) -> str | None:
+def _await_client_auth_verdict(session: _Session, deadline: Deadline) -> str | None:
     """After a TLS 1.3 handshake: the server's alert if it refuses our client auth, else None.
 
     A TLS 1.3 server judges the client certificate after the client has finished; a refusal
     arrives as an alert, an acceptance usually as a session ticket. Wait briefly for either.
     """
-    grace = _Deadline(min(CLIENT_AUTH_GRACE, max(deadline.end - time.monotonic(), 0.0)), "wait")
+    grace = Deadline(min(CLIENT_AUTH_GRACE, max(deadline.end - time.monotonic(), 0.0)), "wait")
     after = bytearray()
     while True:
         try:
@@ -489,7 +574,10 @@ def _client_auth_message(sent: bool, reason: str) -> str:
     return f"the server refused the client certificate ({reason})"
 
 
-def _not_tls_message(endpoint: Endpoint, first_bytes: bytes) -> str:
+def _not_tls_message(endpoint: Endpoint, first_bytes: bytes, protocol: str | None = None) -> str:
+    if protocol is not None:
+        return (f"{endpoint.label} agreed to STARTTLS ({_starttls.PROTOCOLS[protocol]}) but then did not "
+                "answer with TLS")
     if first_bytes.startswith(b"HTTP/"):
         hint = "it answered in plain HTTP"
     elif first_bytes.startswith(b"SSH-"):
@@ -517,31 +605,27 @@ def _handshake_error(
     return LiveError(f"the TLS handshake with {endpoint.label} failed: {failure}", kind="handshake")
 
 
-def fetch_chain(
-    endpoint: Endpoint,
-    *,
-    server_name: str | None = None,
-    timeout: float = 10.0,
-    client_cert: Path | None = None,
-    client_key: Path | None = None,
-) -> LiveChain:
-    """Handshake with ``endpoint`` and return the chain it sent, unverified, in wire order.
+@dataclass
+class _ConnState:
+    """What OpenSSL's callbacks saw on one connection."""
 
-    ``server_name`` is the SNI to send; it defaults to the host (none for IP literals; pass ""
-    to send none). ``timeout`` bounds connecting and, separately, the handshake. With
-    ``client_cert`` (PEM; may hold the chain, and the key when ``client_key`` is omitted) the
-    certificate is presented if the server asks for one.
+    requested: bool = False  # the server sent a CertificateRequest
+    staple: bytes | None = None  # the OCSP response it stapled
 
-    If the server asks for a client certificate and then refuses the connection, the chain it
-    sent before is still returned, with ``client_cert_rejected`` set and a note; LiveError
-    (kind ``client-cert-required``) is raised only when no chain was received at all.
-    """
-    if client_key is not None and client_cert is None:
-        raise LiveError("--key needs --cert", kind="client-credentials")
-    sni = server_name if server_name is not None else (None if endpoint.is_ip else endpoint.host)
-    if not sni or _ip_literal(sni) is not None:  # RFC 6066: SNI never carries an address
-        sni = None
 
+def _on_info(conn: SSL.Connection, where: int, ret: int) -> None:
+    state = conn.get_app_data()
+    if not state.requested and conn.get_state_string() == _REQUEST_STATE:
+        state.requested = True
+
+
+def _on_staple(conn: SSL.Connection, data: bytes, _: object) -> bool:
+    conn.get_app_data().staple = data or None
+    return True  # the staple is judged after the handshake (tui.pki.ocsp), never by refusing it
+
+
+def _context(client_cert: Path | None, client_key: Path | None, *, alpn: bool) -> SSL.Context:
+    """A client context that verifies nothing, asks for an OCSP staple and (optionally) offers ALPN."""
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     ctx.set_verify(SSL.VERIFY_NONE, None)
     # Diagnose weak and old servers too: we verify nothing here, so allow everything OpenSSL can.
@@ -552,39 +636,125 @@ def fetch_chain(
         pass
     if client_cert is not None:
         _load_client_credentials(ctx, Path(client_cert), Path(client_key) if client_key else None)
-    requested: list[bool] = []
+    ctx.set_info_callback(_on_info)
+    ctx.set_ocsp_client_callback(_on_staple)
+    if alpn:
+        ctx.set_alpn_protos(list(ALPN_OFFER))
+    return ctx
 
-    def on_info(conn: SSL.Connection, where: int, ret: int) -> None:
-        if not requested and conn.get_state_string() == _REQUEST_STATE:
-            requested.append(True)
 
-    ctx.set_info_callback(on_info)
+def fetch_chain(
+    endpoint: Endpoint,
+    *,
+    server_name: str | None = None,
+    starttls: str | None = None,
+    timeout: float = 10.0,
+    client_cert: Path | None = None,
+    client_key: Path | None = None,
+    compare_sni: bool = True,
+) -> LiveChain:
+    """Handshake with ``endpoint`` and return the chain it sent, unverified, in wire order.
 
-    sni_bytes: bytes | None = None
+    ``server_name`` is the SNI to send; it defaults to the host (none for IP literals; pass ""
+    to send none). ``starttls`` is the protocol to speak first (:data:`tui.pki.starttls.PROTOCOLS`;
+    None or ``"none"``: TLS from the first byte; :class:`LiveOptions` chooses by port).
+    ``timeout`` bounds connecting and, separately, the STARTTLS exchange and TLS handshake together.
+    With ``client_cert`` (PEM; may hold the chain, and the key when ``client_key`` is omitted) the
+    certificate is presented if the server asks for one.
+
+    With ``compare_sni`` and a name sent, a second handshake without a name follows, within what
+    is left of the same budget (twice ``timeout`` in all); its certificate lands in
+    ``no_sni_leaf_der``, or the reason it gave none in ``no_sni_error``.
+
+    If the server asks for a client certificate and then refuses the connection, the chain it
+    sent before is still returned, with ``client_cert_rejected`` set and a note; LiveError
+    (kind ``client-cert-required``) is raised only when no chain was received at all.
+    """
+    if client_key is not None and client_cert is None:
+        raise LiveError("--key needs --cert", kind="client-credentials")
+    try:
+        protocol = None if starttls is None else _starttls.choose(starttls, endpoint.port)
+    except ValueError as exc:
+        raise LiveError(str(exc), kind="usage") from None
+    sni = server_name if server_name is not None else (None if endpoint.is_ip else endpoint.host)
+    if not sni or _ip_literal(sni) is not None:  # RFC 6066: SNI never carries an address
+        sni = None
     if sni is not None:
         try:
-            sni_bytes = sni.encode("idna")
+            sni.encode("idna")
         except UnicodeError:
             raise LiveError(f"'{sni}' is not a valid server name", kind="resolve") from None
 
-    sock = _connect(endpoint, _Deadline(timeout, f"connecting to {endpoint.label}"))
+    budget_end = time.monotonic() + 2 * timeout
+    ctx = _context(client_cert, client_key, alpn=protocol is None)
+    chain = _fetch_once(endpoint, ctx, sni, protocol, timeout, client_cert is not None)
+    if compare_sni and sni is not None:
+        chain = _compare_without_sni(chain, protocol, timeout, budget_end)
+    return chain
+
+
+def refetch(chain: LiveChain, *, timeout: float = 10.0, client_cert: Path | None = None,
+            client_key: Path | None = None) -> LiveChain:
+    """Fetch again from ``chain``'s endpoint the way it was fetched: same STARTTLS, same SNI."""
+    return fetch_chain(chain.endpoint, server_name=chain.server_name or "", starttls=chain.starttls,
+                       timeout=timeout, client_cert=client_cert, client_key=client_key)
+
+
+def _compare_without_sni(chain: LiveChain, protocol: str | None, timeout: float, budget_end: float) -> LiveChain:
+    """``chain`` with what the server sends to a handshake that carries no server name."""
+    left = budget_end - time.monotonic()
+    if left <= 0:
+        return dataclasses.replace(chain, no_sni_error="no time was left for a handshake without a server name")
+    ctx = _context(None, None, alpn=protocol is None)
+    try:
+        plain = _fetch_once(chain.endpoint, ctx, None, protocol, min(timeout, left), False, end=budget_end)
+    except LiveError as exc:
+        note = f"without a server name (SNI), {chain.endpoint.label} sends no certificate: {exc}"
+        return dataclasses.replace(chain, no_sni_error=str(exc), notes=(*chain.notes, note))
+    return dataclasses.replace(chain, no_sni_leaf_der=plain.certificates_der[0])
+
+
+def _fetch_once(
+    endpoint: Endpoint,
+    ctx: SSL.Context,
+    sni: str | None,
+    protocol: str | None,
+    timeout: float,
+    client_cert_given: bool,
+    *,
+    end: float | None = None,
+) -> LiveChain:
+    """One connection: connect, STARTTLS if asked, the TLS handshake; always closes the socket."""
+
+    def deadline(what: str) -> Deadline:
+        limit = time.monotonic() + timeout
+        return Deadline(timeout, what, end=limit if end is None else min(limit, end))
+
+    sock = _connect(endpoint, deadline(f"connecting to {endpoint.label}"))
+    exchange = deadline(f"the TLS handshake with {endpoint.label}")  # STARTTLS shares it
     conn = SSL.Connection(ctx, None)
+    state = _ConnState()
+    conn.set_app_data(state)
     conn.set_connect_state()
-    if sni_bytes is not None:
-        conn.set_tlsext_host_name(sni_bytes)
+    conn.request_ocsp()
+    if sni is not None:
+        conn.set_tlsext_host_name(sni.encode("idna"))
     session = _Session(conn, sock, endpoint.label)
-    deadline = _Deadline(timeout, f"the TLS handshake with {endpoint.label}")
     failure: str | None = None
     stalled: LiveError | None = None
     try:
+        if protocol is not None:
+            failure = "starttls"  # until it succeeds: close without a TLS goodbye
+            _starttls.upgrade(sock, protocol, label=endpoint.label, domain=sni or endpoint.host, deadline=exchange)
+            failure = None
         while True:
             try:
                 conn.do_handshake()
                 break
             except SSL.WantReadError:
                 try:
-                    session.flush(deadline)
-                    if session.eof or not session.pump(deadline):
+                    session.flush(exchange)
+                    if session.eof or not session.pump(exchange):
                         failure = "eof"
                         break
                 except LiveError as exc:
@@ -595,35 +765,40 @@ def fetch_chain(
             except SSL.Error as exc:
                 failure = _ssl_reason(exc)
                 try:
-                    session.flush(deadline)  # deliver our alert, best effort
+                    session.flush(exchange)  # deliver our alert, best effort
                 except LiveError:
                     pass
                 break
         if failure is None:
-            session.flush(deadline)
+            session.flush(exchange)
 
         if not _looks_like_tls(bytes(session.received)):
-            raise LiveError(_not_tls_message(endpoint, bytes(session.received)), kind="not-tls")
+            raise LiveError(_not_tls_message(endpoint, bytes(session.received), protocol), kind="not-tls")
         # DER straight from OpenSSL: a certificate cryptography cannot parse is still captured.
         chain = [
             crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)
             for cert in conn.get_peer_cert_chain() or []
         ]
-        was_requested = bool(requested)
-        sent_cert = client_cert is not None and was_requested
+        was_requested = state.requested
+        sent_cert = client_cert_given and was_requested
         if failure is not None and not chain:
             if stalled is not None:
                 raise stalled
             raise _handshake_error(endpoint, failure, was_requested, sent_cert, session)
         if failure is None and was_requested and conn.get_protocol_version_name() == "TLSv1.3":
-            failure = _await_client_auth_verdict(session, deadline)
+            failure = _await_client_auth_verdict(session, exchange)
         if not chain:
             raise LiveError(f"{endpoint.label} sent no certificate", kind="no-certificate")
 
         rejected = was_requested and failure is not None and stalled is None
+        unreadable_staple = failure is not None and "certificate status" in failure and state.staple is None
         notes: list[str] = []
         if failure is not None:
-            if rejected:
+            if unreadable_staple:
+                rejected = False
+                notes.append(f"the server stapled an OCSP response OpenSSL cannot read ({failure}): clients that "
+                             "ask for the staple end the handshake there")
+            elif rejected:
                 notes.append(_client_auth_message(sent_cert, failure))
             elif failure == "eof":
                 notes.append(
@@ -635,6 +810,7 @@ def fetch_chain(
                 notes.append(
                     f"the TLS handshake failed after the server sent its certificates: {failure}"
                 )
+        alpn = conn.get_alpn_proto_negotiated()
         return LiveChain(
             endpoint=endpoint,
             certificates_der=tuple(chain),
@@ -647,6 +823,10 @@ def fetch_chain(
             client_cert_rejected=rejected,
             handshake_error=failure,
             notes=tuple(notes),
+            starttls=protocol,
+            alpn=alpn.decode("ascii", errors="replace") if alpn else None,
+            ocsp_staple=state.staple,
+            ocsp_error=failure if unreadable_staple else None,
         )
     finally:
         _close(conn, sock, failure is None)

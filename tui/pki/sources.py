@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .live import Endpoint, LiveChain, LiveError, fetch_chain, parse_endpoint
+from .live import Endpoint, LiveChain, LiveError, LiveOptions, not_an_endpoint, parse_endpoint
 from .load import LoadError, cert_from_der, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
 
@@ -25,10 +25,18 @@ class Loaded:
 
 
 def is_endpoint(spec: str) -> Endpoint | None:
-    """A SOURCE is an endpoint only when no file of that name exists."""
+    """A SOURCE is a live endpoint only when no file of that name exists and it reads as
+    ``HOST:PORT`` (a numeric port), ``[V6]:PORT`` or ``https://HOST[:PORT]``."""
     if spec == "-" or os.path.exists(spec):
         return None
     return parse_endpoint(spec)
+
+
+def missing_file_message(spec: str) -> str:
+    """The one line for a SOURCE that is neither a file nor an endpoint; says why, when it has a colon."""
+    if ":" in spec:
+        return f"{spec}: no such file (not an endpoint: {not_an_endpoint(spec)})"
+    return f"{spec}: no such file"
 
 
 def bundle_from_live(chain: LiveChain) -> Bundle:
@@ -44,30 +52,54 @@ def bundle_from_live(chain: LiveChain) -> Bundle:
     return Bundle(tuple(certs), (), tuple(bad), sources=(label,))
 
 
+def fetch_source(
+    spec: str,
+    endpoint: Endpoint,
+    *,
+    live: LiveOptions = LiveOptions(),
+    timeout: float = 10.0,
+    client_cert: Path | None = None,
+    client_key: Path | None = None,
+) -> LiveChain:
+    """Fetch the chain of the live SOURCE ``spec`` (parsed as ``endpoint``); LoadError (one line) on failure.
+
+    A URL (``https://...``) means TLS from the first byte; a bare ``HOST:PORT`` may imply STARTTLS by
+    its port (see :class:`~tui.pki.live.LiveOptions`).
+    """
+    try:
+        return live.fetch(endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
+                          client_key=client_key)
+    except LiveError as exc:
+        message = str(exc)
+        if exc.kind == "resolve" and "://" not in spec:
+            message += f" (there is no file '{spec}', so it was read as HOST:PORT)"
+        raise LoadError(message) from None
+
+
 def load_sources(
     specs: list[str],
     *,
     password: bytes | None = None,
     stdin: bytes | None = None,
     timeout: float = 10.0,
-    server_name: str | None = None,
+    live: LiveOptions = LiveOptions(),
     client_cert: Path | None = None,
     client_key: Path | None = None,
 ) -> Loaded:
-    """Load and merge every SOURCE in order; LoadError (one line) when one cannot be read."""
+    """Load and merge every SOURCE in order; LoadError (one line) when one cannot be read.
+
+    ``live`` says how to reach live SOURCEs (STARTTLS, SNI).
+    """
     loaded = Loaded(Bundle())
     for spec in specs:
         endpoint = is_endpoint(spec)
         if endpoint is None:
-            if spec != "-" and not os.path.exists(spec) and ":" not in spec:
-                raise LoadError(f"{spec}: no such file")
+            if spec != "-" and not os.path.exists(spec):
+                raise LoadError(missing_file_message(spec))
             loaded.bundle = loaded.bundle.merge(load_file(spec, password=password, stdin=stdin))
             continue
-        try:
-            chain = fetch_chain(endpoint, server_name=server_name, timeout=timeout,
-                                client_cert=client_cert, client_key=client_key)
-        except LiveError as exc:
-            raise LoadError(str(exc)) from None
+        chain = fetch_source(spec, endpoint, live=live, timeout=timeout, client_cert=client_cert,
+                             client_key=client_key)
         loaded.endpoints.append(endpoint)
         loaded.live.append(chain)
         loaded.bundle = loaded.bundle.merge(bundle_from_live(chain))
