@@ -181,9 +181,9 @@ async def test_hostile_acceptable_ca_names_are_inert(tmp_path: Path) -> None:
 
 
 def test_refreshed_bundle_replaces_only_the_live_run() -> None:
-    from tui.pki.session import refreshed_bundle
-    from tui.pki.live import Endpoint, LiveChain
+    from tui.pki.endpoints import Endpoint, LiveChain
     from tui.pki.load import load_bytes
+    from tui.pki.session import refreshed_bundle
     from tui.pki.sources import bundle_from_live
 
     def der(pem: bytes) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.tlsserver import issue, serve_tls_many
 from tui.cli import UsageError
-from tui.scan_command import build_scan_parser, run_scan
+from tui.cli.scan import build_scan_parser, run_scan
 
 KINDS = ["ok"] * 35 + ["wrong-host"] * 5 + ["missing"] * 5 + ["closed"] * 5
 

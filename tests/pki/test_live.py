@@ -15,14 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.tlsserver import Issued, free_port, issue, serve_tcp, serve_tls
-from tui.pki.live import (
-    CLIENT_CERT_REQUIRED_MESSAGE,
-    Endpoint,
-    LiveChain,
-    LiveError,
-    fetch_chain,
-    parse_endpoint,
-)
+from tui.pki.endpoints import Endpoint, LiveChain, parse_endpoint
+from tui.pki.live import CLIENT_CERT_REQUIRED_MESSAGE, LiveError, fetch_chain
 
 LOCAL = "127.0.0.1"
 

@@ -20,7 +20,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.tlsserver import Issued, issue, serve_tls
 from tui.pki.diagnose import Policy, Report, diagnose
-from tui.pki.live import Endpoint, LiveChain, fetch_chain
+from tui.pki.endpoints import Endpoint, LiveChain
+from tui.pki.live import fetch_chain
 from tui.pki.livecheck import add_live_findings, live_facts, live_findings, staple_for
 from tui.pki.load import load_bytes
 from tui.pki.sources import bundle_from_live

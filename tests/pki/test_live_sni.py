@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from tests.pki.test_live import fake_dns
 from tests.tlsserver import Issued, free_port, issue, serve_tls
 from tui.pki.diagnose import Policy, diagnose
-from tui.pki.live import Endpoint, LiveOptions, fetch_chain, not_an_endpoint, parse_server_name, refetch
+from tui.pki.endpoints import Endpoint, LiveOptions, not_an_endpoint, parse_server_name
+from tui.pki.live import fetch_chain, refetch
 from tui.pki.livecheck import live_facts, live_findings
 from tui.pki.load import LoadError, load_bytes
 from tui.pki.sources import bundle_from_live, is_endpoint, load_sources

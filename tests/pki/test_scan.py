@@ -10,7 +10,7 @@ import pytest
 
 from tests.tlsserver import Issued, issue, serve_tls_many
 from tui.pki import live
-from tui.pki.live import Endpoint, LiveOptions
+from tui.pki.endpoints import Endpoint, LiveOptions
 from tui.pki.load import load_bytes
 from tui.pki.scan import ScanSettings, Target, TargetError, check_target, default_port, read_targets, scan
 from tui.pki.stores import TrustStore

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.tlsserver import Issued, issue, serve_tcp, serve_tls
 from tui.pki import starttls
-from tui.pki.live import Endpoint, LiveChain, LiveError, LiveOptions, fetch_chain
+from tui.pki.endpoints import Endpoint, LiveChain, LiveOptions
+from tui.pki.live import LiveError, fetch_chain
 from tui.pki.sources import load_sources
 
 LOCAL = "127.0.0.1"

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..pki.live import LiveChain, LiveError
+from ..pki.endpoints import LiveChain
+from ..pki.wire import LiveError
 from ..pki.model import Bundle
 from ..pki.session import refreshed_bundle
 from . import render
@@ -98,14 +99,15 @@ class LiveActions:
     def _refetch(self: ChainDoctorApp) -> None:
         session, now = self.session, self.now()
         old = {c.endpoint.label: c for c in session.live}
-        endpoints = [c.endpoint for c in old.values()]
+        chains = list(old.values())
         fresh: dict[str, LiveChain] = {}
         problem: list[str] = []
 
         def job() -> Outcome:
-            for endpoint in endpoints:
+            for chain in chains:
+                endpoint = chain.endpoint
                 try:
-                    fresh[endpoint.label] = session.fetch_again(endpoint)
+                    fresh[endpoint.label] = session.fetch_again(chain)
                 except LiveError as exc:
                     text = one_line(exc)
                     problem.append(text if endpoint.label in text else f"{endpoint.label}: {text}")
@@ -131,5 +133,5 @@ class LiveActions:
             lines = [change_line(old.get(label), chain) for label, chain in fresh.items()]
             self.notify("\n".join(lines), title="Fetched again", markup=False, timeout=8)
 
-        labels = ", ".join(render.safe(e.label, 60) for e in endpoints)
+        labels = ", ".join(render.safe(c.endpoint.label, 60) for c in chains)
         self._start(job, done, f"Fetching the chain from {labels} again…")

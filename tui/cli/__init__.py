@@ -17,16 +17,15 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from ..pki.load import LoadError
 from ..pki.text import inert
-from .parse import COMMANDS, UsageError, build_parser, parse_request, request_from
+from .parse import COMMANDS, UsageError, build_parser, parse_request, parser_for, request_from
 
 __all__ = ["main", "build_parser", "parse_request", "request_from", "UsageError"]
 
 
 def dispatch(argv: list[str]) -> int:
-    parsers = build_parser()
     command = argv[0] if argv and argv[0] in COMMANDS else "app"
     rest = argv[1:] if command != "app" else argv
-    args = parsers[command].parse_args(rest)
+    args = parser_for(command).parse_args(rest)
     if command == "check":
         from .check import run_check
 
@@ -43,6 +42,10 @@ def dispatch(argv: list[str]) -> int:
         from .mtls import run_mtls
 
         return run_mtls(args)
+    if command == "scan":
+        from .scan import run_scan
+
+        return run_scan(args)
     from ..app import launch
 
     if command == "learn":
@@ -52,7 +55,7 @@ def dispatch(argv: list[str]) -> int:
 
 def _wants_json(argv: list[str]) -> bool:
     """Whether the command line asks for JSON (so an error goes to stdout as the error object too)."""
-    return bool(argv) and argv[0] in ("check", "fix", "mtls") and "--json" in argv[1:]
+    return bool(argv) and argv[0] in ("check", "fix", "mtls", "scan") and "--json" in argv[1:]
 
 
 def _fail(line: str, argv: list[str]) -> int:

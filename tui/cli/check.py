@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..pki.diagnose import Report
 from ..pki.session import Session, open_session, system_clock
 from ..pki.text import inert
 from .parse import request_from
@@ -24,21 +25,20 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         title = "chaindoctor check: " + ", ".join(request.sources)
         sys.stdout.write(render(report, color=use_color(), title=title))
-        sys.stdout.write(live_notes(session))
+        sys.stdout.write(live_notes(session, report))
         sys.stdout.write("".join(f"note: {inert(n)}\n" for n in notes))
     return 0 if report.verdict == "ok" else 1
 
 
-def live_notes(session: Session) -> str:
-    """What each live SOURCE sent, over which protocol, and whose client certificates it asks for."""
+def live_notes(session: Session, report: Report) -> str:
+    """What each live SOURCE sent, over which protocol, its OCSP staple, what it sends without SNI,
+    and whose client certificates it asks for."""
+    if not session.live:
+        return ""
+    from ..pki.livecheck import describe, live_facts
+
     out = []
     for chain in session.live:
-        out.append(f"\nLive: {inert(chain.endpoint.label)} sent {len(chain.certificates_der)} certificate(s) "
-                   f"over {inert(chain.tls_version)} ({inert(chain.cipher)}).")
-        if chain.client_cert_requested:
-            names = chain.acceptable_client_ca_names
-            out.append("The server asks for a client certificate"
-                       + (", issued by one of:" if names else " (it names no acceptable CA)."))
-            out += [f"  - {inert(n)}" for n in names]
-        out += [inert(n) for n in chain.notes]
-    return "\n".join(out) + ("\n" if out else "")
+        lines = describe(live_facts(chain, report))
+        out += ["", f"Live: {inert(lines[0])}", *(inert(line) for line in lines[1:])]
+    return "\n".join(out) + "\n"

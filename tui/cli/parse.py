@@ -13,14 +13,14 @@ from ..pki.load import password_from_env
 from ..pki.request import DEFAULT_TIMEOUT, PairRequest, Request
 from ..pki.vocabulary import Purpose
 
-COMMANDS = ("check", "fix", "explain", "learn", "mtls")
+COMMANDS = ("check", "fix", "explain", "learn", "mtls", "scan")
 
 
 class UsageError(Exception):
     """A mistake in how chaindoctor was called; exits 2 with the message."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
@@ -55,6 +55,35 @@ def parse_host(text: str) -> str:
     return host
 
 
+def _starttls(text: str) -> str:
+    from ..pki.starttls import parse_protocol  # only when the option is given
+
+    try:
+        return parse_protocol(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _server_name(text: str) -> str:
+    from ..pki.endpoints import parse_server_name
+
+    try:
+        return parse_server_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_live_options(p: argparse.ArgumentParser) -> None:
+    """How live SOURCEs are reached: STARTTLS and the server name sent (CONTRACT.md)."""
+    p.add_argument("--starttls", type=_starttls, metavar="PROTO",
+                   help="live SOURCE: upgrade a plain connection first: smtp, imap, pop3, ftp, xmpp, ldap, "
+                   "postgres, or none for TLS from the first byte (default: as the port implies, e.g. 25 smtp)")
+    sni = p.add_mutually_exclusive_group()
+    sni.add_argument("--sni", type=_server_name, metavar="NAME",
+                     help="live SOURCE: the server name sent in the handshake (default: the HOST)")
+    sni.add_argument("--no-sni", action="store_true", help="live SOURCE: send no server name")
+
+
 def add_trust_options(p: argparse.ArgumentParser) -> None:
     """The options every diagnosing command shares (CONTRACT.md)."""
     p.add_argument("--roots", action="append", default=[], metavar="FILE", help="trust anchors, any supported format")
@@ -72,22 +101,28 @@ def add_trust_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", help="private key for --cert")
     p.add_argument("--timeout", type=parse_seconds, default=DEFAULT_TIMEOUT,
                    help="seconds for live connections and AIA (default 10)")
+    add_live_options(p)
 
 
-def build_parser() -> dict[str, argparse.ArgumentParser]:
-    """One parser per command; the app's parser takes the bare SOURCE list."""
-    app = _Parser(prog="chaindoctor", description="Open a certificate bundle, see who signed whom, "
-                  "learn what is wrong with the chain and fix it. Commands: check, fix, explain, learn, mtls.")
+def _app_parser() -> argparse.ArgumentParser:
+    app = Parser(prog="chaindoctor", description="Open a certificate bundle, see who signed whom, learn what is "
+                 "wrong with the chain and fix it. Commands: check, fix, explain, learn, mtls, scan.")
     app.add_argument("sources", nargs="*", metavar="SOURCE", help="file, '-' for stdin, or HOST:PORT")
     app.add_argument("--version", action="version", version=f"chaindoctor {__version__}")
     add_trust_options(app)
+    return app
 
-    check = _Parser(prog="chaindoctor check", description="Diagnose, print a report, exit with the verdict.")
+
+def _check_parser() -> argparse.ArgumentParser:
+    check = Parser(prog="chaindoctor check", description="Diagnose, print a report, exit with the verdict.")
     check.add_argument("sources", nargs="+", metavar="SOURCE")
     check.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     add_trust_options(check)
+    return check
 
-    fix = _Parser(prog="chaindoctor fix", description="Write the repaired chain to OUT.")
+
+def _fix_parser() -> argparse.ArgumentParser:
+    fix = Parser(prog="chaindoctor fix", description="Write the repaired chain to OUT.")
     fix.add_argument("sources", nargs="+", metavar="SOURCE")
     fix.add_argument("-o", "--output", dest="output", help="output file ('-': standard output)")
     fix.add_argument("--in-place", action="store_true", help="overwrite the input, keeping NAME.bak")
@@ -95,15 +130,23 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     fix.add_argument("--keep-root", action="store_true", help="keep the trust anchor in the output")
     fix.add_argument("--json", action="store_true", help="print the report of the fixed chain as JSON")
     add_trust_options(fix)
+    return fix
 
-    explain = _Parser(prog="chaindoctor explain", description="What a finding means and what the fix does.")
+
+def _explain_parser() -> argparse.ArgumentParser:
+    explain = Parser(prog="chaindoctor explain", description="What a finding means and what the fix does.")
     explain.add_argument("codes", nargs="*", metavar="CODE", help="finding codes or glossary words")
     explain.add_argument("--all", action="store_true", help="every explanation, in the contract's order")
     explain.add_argument("--glossary", action="store_true", help="the glossary, or its entries for the words given")
+    return explain
 
-    learn = _Parser(prog="chaindoctor learn", description="The interactive lessons.")
 
-    mtls = _Parser(prog="chaindoctor mtls", description="Check that a client and a server will accept each other.")
+def _learn_parser() -> argparse.ArgumentParser:
+    return Parser(prog="chaindoctor learn", description="The interactive lessons.")
+
+
+def _mtls_parser() -> argparse.ArgumentParser:
+    mtls = Parser(prog="chaindoctor mtls", description="Check that a client and a server will accept each other.")
     mtls.add_argument("--server-chain", required=True, metavar="S")
     mtls.add_argument("--server-trust", required=True, metavar="T1",
                       help="the CA bundle the server uses to verify client certificates")
@@ -118,7 +161,27 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                       help="also allow AIA fetches from loopback, private and link-local addresses")
     mtls.add_argument("--json", action="store_true")
     mtls.add_argument("--app", action="store_true", help="open the interactive app on the mTLS screen")
-    return {"app": app, "check": check, "fix": fix, "explain": explain, "learn": learn, "mtls": mtls}
+    return mtls
+
+
+def _scan_parser() -> argparse.ArgumentParser:
+    from .scan import build_scan_parser
+
+    return build_scan_parser()
+
+
+_PARSERS = {"app": _app_parser, "check": _check_parser, "fix": _fix_parser, "explain": _explain_parser,
+            "learn": _learn_parser, "mtls": _mtls_parser, "scan": _scan_parser}
+
+
+def parser_for(command: str) -> argparse.ArgumentParser:
+    """The parser of one command ("app" for the bare SOURCE list); only that one is built."""
+    return _PARSERS[command]()
+
+
+def build_parser() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser, by command."""
+    return {command: make() for command, make in _PARSERS.items()}
 
 
 def request_from(args: argparse.Namespace) -> Request:
@@ -130,6 +193,7 @@ def request_from(args: argparse.Namespace) -> Request:
         search=tuple(args.search), host=args.host, purpose=Purpose(args.purpose), at=args.at,
         password=password_from_env(args.password), aia=args.aia, aia_private=args.aia_private,
         timeout=args.timeout, client_cert=args.cert, client_key=args.key,
+        starttls=args.starttls, sni=args.sni, no_sni=args.no_sni,
     )
 
 
@@ -142,5 +206,5 @@ def pair_request_from(args: argparse.Namespace) -> PairRequest:
 
 def parse_request(argv: list[str]) -> Request:
     """``chaindoctor ARGV`` (the app's arguments) as an engine request."""
-    return request_from(build_parser()["app"].parse_args(argv))
+    return request_from(parser_for("app").parse_args(argv))
 

@@ -10,15 +10,12 @@ from ..pki.session import Session
 
 
 def report_json(report: Report, session: Session) -> dict[str, object]:
-    """The contract's JSON report, with a ``live`` entry per live SOURCE."""
+    """The contract's JSON report, with a ``live`` entry per live SOURCE (its connection's facts)."""
     data = report.to_json()
     if session.live:
-        data["live"] = [
-            {"endpoint": c.endpoint.label, "tls_version": c.tls_version, "cipher": c.cipher,
-             "client_cert_requested": c.client_cert_requested,
-             "acceptable_client_ca_names": list(c.acceptable_client_ca_names)}
-            for c in session.live
-        ]
+        from ..pki.livecheck import live_facts
+
+        data["live"] = [live_facts(c, report) for c in session.live]
     return data
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
-from .live import LiveChain
+from .endpoints import LiveChain
 from .model import CertEntry, Origin
 from .ocsp import Staple, StapleFacts, check_staple
 from .text import shorten
@@ -25,7 +25,7 @@ from .vocabulary import Code, Severity
 if TYPE_CHECKING:
     from .diagnose import Finding, Report
 
-__all__ = ["LiveFacts", "NoSniFacts", "add_live_findings", "live_facts", "live_findings", "staple_for"]
+__all__ = ["LiveFacts", "NoSniFacts", "add_live_findings", "describe", "live_facts", "live_findings", "staple_for"]
 
 _NAME_WIDTH = 120
 
@@ -121,6 +121,46 @@ def live_facts(chain: LiveChain, report: Report | None = None) -> LiveFacts:
         "client_cert_sent": chain.client_cert_sent, "client_cert_rejected": chain.client_cert_rejected,
         "without_sni": without, "ocsp": staple_for(chain, report).to_json(), "notes": list(chain.notes),
     }
+
+
+def describe(facts: LiveFacts) -> list[str]:
+    """Plain sentences about one connection, for the text report and the app's live panel.
+
+    ``127.0.0.1:8443 sent 3 certificates over TLSv1.3 (TLS_AES_256_GCM_SHA384), ALPN h2, SNI api.example``,
+    then the OCSP staple, what is served without SNI, and whose client certificates the server asks for.
+    Certificate-derived text is returned as it is: callers make it inert.
+    """
+    count = facts["certificates"]
+    head = (f"{facts['endpoint']} sent {count} certificate{'s' if count != 1 else ''} over {facts['tls_version']} "
+            f"({facts['cipher']})")
+    if facts["starttls"]:
+        head += f" after STARTTLS ({facts['starttls']})"
+    head += f", ALPN {facts['alpn']}" if facts["alpn"] else ", no ALPN"
+    head += f", SNI {facts['server_name']}" if facts["server_name"] else ", no SNI sent"
+    lines = [head + "."]
+    ocsp = facts["ocsp"]
+    if not ocsp["stapled"]:
+        lines.append("No OCSP response was stapled.")
+    else:
+        status = ocsp["status"] or ocsp["response_status"] or "unreadable"
+        problems = "; ".join(ocsp["problems"])
+        lines.append(f"Stapled OCSP response: {status}" + (f" — not usable: {problems}." if problems else
+                                                           f", valid until {ocsp['next_update'] or 'unstated'}."))
+    without = facts["without_sni"]
+    if without is not None:
+        if without["error"]:
+            lines.append(f"Without SNI: {without['error']}.")
+        elif without["same"] is False:
+            lines.append(f"Without SNI the server sends another certificate: '{without['subject']}'.")
+        else:
+            lines.append("Without SNI the server sends the same certificate.")
+    if facts["client_cert_requested"]:
+        names = facts["acceptable_client_ca_names"]
+        lines.append("The server asks for a client certificate" + (", issued by one of:" if names else
+                                                                  " (it names no acceptable CA)."))
+        lines += [f"  - {n}" for n in names]
+    lines += facts["notes"]
+    return lines
 
 
 def staple_for(chain: LiveChain, report: Report | None = None) -> Staple:

@@ -37,6 +37,9 @@ class Request:
     timeout: float = DEFAULT_TIMEOUT
     client_cert: str | None = None
     client_key: str | None = None
+    starttls: str | None = None  # live SOURCEs: the protocol to speak before TLS ("none": TLS at once)
+    sni: str | None = None  # live SOURCEs: the server name to send instead of the HOST
+    no_sni: bool = False  # live SOURCEs: send no server name
     stdin: bytes | None = None
 
     def replace(self, **changes: object) -> Request:

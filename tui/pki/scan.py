@@ -17,7 +17,8 @@ from datetime import datetime
 
 from . import starttls as _starttls
 from .diagnose import Finding, Policy, Report, diagnose
-from .live import Endpoint, LiveChain, LiveError, LiveOptions, not_an_endpoint, parse_endpoint
+from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
+from .wire import LiveError
 from .livecheck import add_live_findings, live_facts
 from .sources import bundle_from_live
 from .stores import TrustStore

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from cryptography import x509
 
-from .diagnose import Policy, Report, diagnose
 from .aia import FETCH_TIMEOUT
+from .diagnose import Policy, Report, diagnose
+from .endpoints import LiveChain, LiveOptions
 from .fixes import RepairContext, aia_pool
 from .history import History
-from .live import Endpoint, LiveChain, fetch_chain
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
 from .request import PairRequest, Request
@@ -77,7 +77,12 @@ class Session:
         """Diagnose ``bundle`` as served; the search pool (and ``hints``) only say where a missing issuer is."""
         if hints is not None and self.search is not None:
             hints = CertPool([*self.search.entries, *hints.entries])
-        return diagnose(bundle, self.trust, self.policy_at(now), hints=hints or self.search)
+        report = diagnose(bundle, self.trust, self.policy_at(now), hints=hints or self.search)
+        if self.live:  # what the servers said besides their chain: OCSP staple, SNI
+            from .livecheck import add_live_findings
+
+            add_live_findings(report, self.live)
+        return report
 
     def check(self, now: datetime) -> tuple[Report, list[str]]:
         """The report on the opened bundle, as ``chaindoctor check`` gives it, and notes for the user.
@@ -116,12 +121,15 @@ class Session:
             return FALLBACK_SAVE_NAME
         return str(default_fixed_name(Path(self.source_file)))
 
-    def fetch_again(self, endpoint: Endpoint) -> LiveChain:
-        """What ``endpoint`` sends now, asked the way the request first asked it (LiveError on failure)."""
+    def fetch_again(self, chain: LiveChain) -> LiveChain:
+        """What ``chain``'s endpoint sends now, asked the same way: STARTTLS, SNI, client certificate
+        (LiveError with one line on failure)."""
+        from .live import refetch
+
         request = self.request
-        return fetch_chain(endpoint, timeout=request.timeout,
-                           client_cert=Path(request.client_cert) if request.client_cert else None,
-                           client_key=Path(request.client_key) if request.client_key else None)
+        return refetch(chain, timeout=request.timeout,
+                       client_cert=Path(request.client_cert) if request.client_cert else None,
+                       client_key=Path(request.client_key) if request.client_key else None)
 
     def replace_bundle(self, bundle: Bundle, *, source_file: str | None, label: str) -> None:
         """Another bundle was opened (file, paste): it starts a new history and is no longer live."""
@@ -165,8 +173,12 @@ def open_session(request: Request) -> Session:
     """Load what the request names (LoadError with one line on unusable input), or the demo."""
     if not request.sources:
         return _demo_session(request)
+    try:
+        live = LiveOptions(starttls=request.starttls, sni=request.sni, no_sni=request.no_sni)
+    except ValueError as exc:
+        raise LoadError(str(exc)) from None
     loaded = load_sources(list(request.sources), password=request.password, stdin=request.stdin,
-                          timeout=request.timeout,
+                          timeout=request.timeout, live=live,
                           client_cert=Path(request.client_cert) if request.client_cert else None,
                           client_key=Path(request.client_key) if request.client_key else None)
     if not loaded.bundle.certs:
@@ -174,7 +186,7 @@ def open_session(request: Request) -> Session:
         raise LoadError("no certificate could be read" + (f" ({detail})" if detail else ""))
     trust = load_trust(request.roots, system=request.system_roots, password=request.password)
     search = search_pool(request.search, password=request.password)[0] if request.search else None
-    policy = Policy(host=request.host or loaded.default_host, purpose=request.purpose, at=request.at)
+    policy = Policy(host=request.host or request.sni or loaded.default_host, purpose=request.purpose, at=request.at)
     files = [s for s in request.sources if s != "-" and os.path.isfile(s)]
     label = ", ".join("<stdin>" if s == "-" else s for s in request.sources)
     endpoints = loaded.endpoints

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .live import Endpoint, LiveChain, LiveError, LiveOptions, not_an_endpoint, parse_endpoint
+from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
+from .wire import LiveError
 from .load import LoadError, cert_from_der, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
 

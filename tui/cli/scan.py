@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .cli import UsageError, _Parser, parse_host, parse_seconds, parse_time
-from .pki import starttls
-from .pki.live import LiveOptions, parse_server_name
-from .pki.scan import DEFAULT_JOBS, MAX_JOBS, ScanResult, ScanSettings, TargetError, default_port, read_targets, scan
-from .pki.stores import load_trust
-from .pki.text import inert, shorten
+from ..pki.endpoints import LiveOptions
+from ..pki.scan import DEFAULT_JOBS, MAX_JOBS, ScanResult, ScanSettings, TargetError, default_port, read_targets, scan
+from ..pki.stores import load_trust
+from ..pki.text import inert, shorten
+from .parse import Parser, UsageError, add_live_options, parse_host, parse_seconds, parse_time
 
 MAX_FILE_BYTES = 16 << 20  # an endpoints file: 16 MiB is some 500,000 lines
 MESSAGE_WIDTH = 200
@@ -37,21 +36,9 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _typed(parse):  # type: ignore[no-untyped-def]
-    """An argparse type from a parser that raises ValueError with one line."""
-
-    def convert(text: str) -> str:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
 def build_scan_parser() -> argparse.ArgumentParser:
     """The parser of ``chaindoctor scan``."""
-    p = _Parser(prog="chaindoctor scan", description="Check many live endpoints, one verdict each. Exit 1 when "
+    p = Parser(prog="chaindoctor scan", description="Check many live endpoints, one verdict each. Exit 1 when "
                 "any is broken or unreachable.")
     p.add_argument("endpoints", nargs="*", metavar="ENDPOINT",
                    help="HOST[:PORT] or https://HOST[:PORT] (default port 443, or the --starttls protocol's)")
@@ -67,13 +54,7 @@ def build_scan_parser() -> argparse.ArgumentParser:
     p.add_argument("--purpose", choices=("server", "client"), default="server", help="what the leaf is used for")
     p.add_argument("--at", type=parse_time, help="validation time, ISO 8601; default now")
     p.add_argument("--timeout", type=parse_seconds, default=10.0, help="seconds per connection (default 10)")
-    p.add_argument("--starttls", type=_typed(starttls.parse_protocol), metavar="PROTO",
-                   help=f"upgrade a plain connection first: {', '.join(starttls.PROTOCOLS)}, or none for TLS "
-                   "from the first byte (default: as the port implies, e.g. 25 smtp, 389 ldap)")
-    sni = p.add_mutually_exclusive_group()
-    sni.add_argument("--sni", type=_typed(parse_server_name), metavar="NAME",
-                     help="the server name sent in the handshake (default: the HOST)")
-    sni.add_argument("--no-sni", action="store_true", help="send no server name")
+    add_live_options(p)
     return p
 
 
