@@ -280,7 +280,7 @@ async def test_lesson_7_mtls_then_the_demo_on_your_own_then_home() -> None:
             await step_done(pilot, app, 4)
         text = panel_text(app)
         assert "✓ Lesson complete" in text and "chaindoctor mtls" in text
-        assert "press ctrl+n to open the broken chain from the article" in text
+        assert "press ctrl+n to open the demo's broken chain" in text
         # the closing exercise: the demo, fixed alone
         await pilot.press("ctrl+n")
         await until(pilot, lambda: tutor(app).probe is not None and tutor(app).probe.ready, "the demo")

@@ -57,6 +57,8 @@ ANATOMY = Lesson(
         Step("Look up a word",
              "Press `g` to open the glossary, type `SAN` and read the entry (Escape closes it).",
              c.glossary_shows("san"),
+             # RFC 6125 6.4.4: with a DNS SAN present the CN is not checked; Chrome, Firefox and Go never
+             # check it (chromestatus.com feature 4981025180483584; Go 1.15 release notes, crypto/x509).
              "The SAN, not the subject's CN, decides which names a certificate is valid for. Every "
              "finding's explanation lists its words: click one, or press `g`."),
     ),
@@ -64,6 +66,8 @@ ANATOMY = Lesson(
     "signature. Next: how a client uses all this.",
 )
 
+# RFC 5280 6.1 (trust anchor, signatures, validity) and RFC 6125 6 (the name); a failed check ends the
+# handshake with a fatal alert (RFC 8446 6.2). Seen with OpenSSL 3.0.19, curl, Python and OpenJDK 17.
 CLIENT_CHECKS = Lesson(
     "How a client checks a server",
     "When you connect, the server sends its chain and your client checks three things:\n"
@@ -103,8 +107,11 @@ INTERMEDIATES = Lesson(
     "Intermediate CAs: why the server sends the chain",
     "A root's key is precious and kept offline, so a root signs a few intermediate CAs, and they "
     "sign the servers' certificates.\n\n"
-    "Clients ship with roots only. So the server must send its intermediates with its leaf: "
-    "without them the client cannot link the leaf to a root it knows.",
+    # RFC 8446 4.4.2 / RFC 5246 7.4.2: the server sends its chain, only the root may be left out.
+    # Only Chromium fetches a missing intermediate itself (net/cert/cert_verify_proc_builtin.cc, AIA);
+    # Firefox ships the public CAs' intermediates (Mozilla wiki: Intermediate Preloading).
+    "A client's trust store holds roots, not intermediates. So the server must send its "
+    "intermediates with its leaf: without them the client cannot link the leaf to a root it knows.",
     GOOD,
     (
         Step("Walk up the chain",
@@ -124,6 +131,10 @@ INTERMEDIATES = Lesson(
     "Chain = leaf + intermediates (sent by the server) + root (held by the client).",
 )
 
+# Swapped intermediates: OpenSSL, Go, Java and Chromium rebuild the path (seen with OpenSSL 3.0.19 and
+# OpenJDK 17; PKIXValidator.engineValidate), mbed TLS does not (x509_crt_find_parent searches child->next).
+# A file whose first certificate is not the leaf fails everywhere: the server presents that first
+# certificate as its own (nginx ngx_ssl_certificate; RFC 8446 4.4.2: the end-entity MUST be first).
 ORDER = Lesson(
     "Order matters",
     "The server sends its chain as a list: the leaf first, then the CA that signed it, then the CA "
@@ -144,17 +155,23 @@ ORDER = Lesson(
              "Leaf first, each followed by its issuer. Nothing was added or removed, and `u` undoes "
              "it."),
     ),
-    "Leaf, then each signer in turn. `o` fixes the order here; `chaindoctor fix` does it from the "
-    "shell.",
+    "Leaf, then each signer in turn. A server presents the first certificate of its file as its own, "
+    "so a file that starts with an intermediate fails everywhere. `o` fixes the order here; "
+    "`chaindoctor fix` does it from the shell.",
 )
 
 MISSING = Lesson(
     "A missing intermediate",
     "The most common broken chain: the server does not send all its intermediates, so the path "
     "stops before it reaches a root.\n\n"
-    "Browsers often patch this by fetching the missing CA from the address in the certificate "
-    "([[AIA:aia]]). curl, Java, Go and Python do not, and fail with `unable to get local issuer "
-    "certificate`.",
+    # Chromium fetches the issuer from the AIA URL (net/cert/cert_verify_proc_builtin.cc TryBuildPath);
+    # Firefox preloads public intermediates (Mozilla wiki: Intermediate Preloading). The error strings:
+    # openssl crypto/x509/x509_txt.c (via curl and Python), golang/go crypto/x509/verify.go
+    # UnknownAuthorityError, and OpenJDK 17 as seen on a chain without its intermediate.
+    "Chrome and Edge often patch this by fetching the missing CA from the address in the certificate "
+    "([[AIA:aia]]), and Firefox ships the public CAs' intermediates. curl and Python fail with "
+    "`unable to get local issuer certificate`, Go with `x509: certificate signed by unknown "
+    "authority`, Java with `unable to find valid certification path to requested target`.",
     Scene("missing-intermediate.pem", search=("service-intermediate.pem",)),
     (
         Step("Find the gap",
@@ -169,15 +186,17 @@ MISSING = Lesson(
              "chaindoctor may fetch it from the network, after asking. The chain reaches the root "
              "now."),
     ),
-    "A missing intermediate works in a browser and fails everywhere else. `c` completes the chain "
-    "from `--search` files, the trust store or (with `--aia`) the network.",
+    "A missing intermediate can work in a browser and fails in curl, Python, Go and Java. `c` "
+    "completes the chain from `--search` files, the trust store or (with `--aia`) the network.",
 )
 
 ROOT_IN_CHAIN = Lesson(
     "A root in the chain",
-    "Some servers send the root too. Most clients ignore it, but it costs bytes on every "
-    "connection, and it proves nothing: a client trusts a root because the root is in its own CA "
-    "bundle, not because a server sent it.",
+    # RFC 8446 4.4.2: a trust anchor MAY be left out. Seen with OpenSSL 3.0.19, curl, Python and
+    # OpenJDK 17: a chain with the root included is accepted; an untrusted root sent along is refused.
+    "Some servers send the root too. OpenSSL, Go and Java accept the extra copy, but it costs bytes "
+    "on every connection, and it proves nothing: a client trusts a root because the root is in its "
+    "own CA bundle, not because a server sent it.",
     Scene("root-included.pem"),
     (
         Step("Find the root",
@@ -187,8 +206,8 @@ ROOT_IN_CHAIN = Lesson(
         Step("Drop it",
              "Press `r` to drop the root from the chain.",
              c.repaired("contains-root"),
-             "Three certificates are served now. `r` again puts it back, for the rare appliance that "
-             "wants it (`chaindoctor fix --keep-root`)."),
+             "Three certificates are served now. `r` again puts it back, for a file that must also "
+             "serve as a CA bundle (`chaindoctor fix --keep-root`)."),
     ),
     "Send the leaf and the intermediates; leave the root to the clients.",
 )
@@ -210,14 +229,16 @@ MTLS = Lesson(
              "Now you are the server, and this is the client's chain (judged for purpose client). "
              "Highlight the root the server must trust to accept this client.",
              c.highlighted(c.anchor),
+             # openssl ssl/ssl_cert.c ssl_verify_cert_chain: a server checks the ssl_client purpose.
              "`mTLS Client Root CA`: another root. Each side needs the other side's root. The "
-             "client's leaf has `EKU: clientAuth` (see the Certificate pane); servers refuse client "
-             "certificates without it.",
+             "client's leaf has `EKU: clientAuth` (see the Certificate pane); OpenSSL-based servers "
+             "refuse a client certificate whose EKU leaves it out.",
              MTLS_CLIENT),
         Step("A classic mistake",
              "The server was given its own root as its client-CA bundle. The client's chain now stops "
              "short: highlight the `⚠ missing` line, which names the root the server lacks.",
              c.on_missing_node,
+             # openssl ssl/statem/statem_lib.c x509table: unable to get local issuer -> unknown_ca alert.
              "The server would reject this client (`unknown ca`). The fix is in the server's "
              "configuration, not in the client's chain: add `mTLS Client Root CA` to the server's "
              "client-CA bundle (nginx: `ssl_client_certificate`).",
@@ -228,10 +249,18 @@ MTLS = Lesson(
     "checks both directions at once.",
 )
 
+# The demo (sample_certs/demo.pem): fin int, leaf, root, service int, fin int. A server presents the first
+# certificate of its file as its own, so nginx would refuse the leaf's key (ngx_ssl_certificate,
+# X509_check_private_key: key values mismatch) and no client would get the leaf first (RFC 8446 4.4.2).
 FINAL = Lesson(
-    "Your turn: the article's broken chain",
-    "This is the broken chain from the article, chaindoctor's demo. No more hints: read the "
-    "verdict, the tree, the served order and the findings, and repair it. `u` undoes a step.",
+    "Your turn: a chain file put together by hand",
+    "This is chaindoctor's demo: a server's chain file assembled by hand. An intermediate sits "
+    "above the server's own certificate, the root was pasted in, and one intermediate is there "
+    "twice. A server takes the "
+    "first certificate of its file as its own, so it would present the intermediate instead of "
+    "its certificate, and nginx would not even start because the key belongs to the leaf.\n\n"
+    "No more hints: read the verdict, the tree, the served order and the findings, and repair it. "
+    "`u` undoes a step.",
     DEMO,
     (
         Step("Fix it on your own",

@@ -19,9 +19,11 @@ from .tutor import Tutor, tutor_for
 if TYPE_CHECKING:
     from ..app import ChainDoctorApp
 
-INTRO = ("Seven short lessons, from one certificate to mutual TLS, then the article's broken chain to fix "
-         "on your own. Each lesson opens a small bundle in this app, asks you to do something here, checks "
-         "that you did, and explains what happened. Your own bundle comes back when you leave.")
+INTRO = ("Seven short lessons, from one certificate to mutual TLS, then a broken chain to fix on your own: "
+         "the demo, a server's chain file put together by hand, with an intermediate before the server's "
+         "own certificate, the root pasted in and an intermediate twice. Each lesson opens a small bundle in "
+         "this app, asks you to do something here, checks that you did, and explains what happened. Your "
+         "own bundle comes back when you leave.")
 
 
 class LessonsScreen(ModalScreen[None]):

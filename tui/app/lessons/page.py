@@ -70,7 +70,8 @@ def _closing(course: Course) -> Text:
         out.append("ctrl+n leaves the lessons and gives you your own bundle back.", style="bold")
     elif course.lessons[index].final:
         out.append_text(prose("That was the last lesson. Now the real thing: press `ctrl+n` to open the "
-                              "broken chain from the article (the demo) and fix it on your own.",
+                              "demo's broken chain (certificates out of order, the root pasted in, an "
+                              "intermediate twice) and fix it on your own.",
                               style="bold"))
     else:
         out.append(f"ctrl+n: lesson {index + 1}, {course.lessons[index].title}", style="bold")
