@@ -38,7 +38,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from tests.tlsserver import issue, serve_tls_many  # noqa: E402
-from tui.pki.live import Endpoint, LiveOptions  # noqa: E402
+from tui.pki.endpoints import Endpoint, LiveOptions  # noqa: E402
 from tui.pki.load import load_bytes  # noqa: E402
 from tui.pki.scan import ScanSettings, Target, scan  # noqa: E402
 from tui.pki.stores import TrustStore  # noqa: E402
