@@ -51,7 +51,7 @@ def assert_every_refusal_explained(report: Report) -> None:
 def test_matrix_on_a_good_chain() -> None:
     h = hierarchy("mx")
     report = check(bundle(h.leaf, h.inter), h.root, host="mx.example")
-    assert [c.name for c in report.clients] == ["openssl", "webpki-strict"]
+    assert [c.name for c in report.clients] == ["openssl", "webpki-strict", "openssl-x509-strict"]
     assert all(c.accepts and c.reason is None and c.certificates == () for c in report.clients)
     openssl = report.client("openssl")
     assert openssl.chain == (h.leaf.sha256, h.inter.sha256, h.root.sha256)
@@ -76,7 +76,7 @@ def test_json_has_clients_and_numbers() -> None:
     h = hierarchy("js2")
     data = check(bundle(h.leaf, h.inter), h.root).to_json()
     assert [c["number"] for c in data["certificates"]] == [1, 2]
-    assert [c["name"] for c in data["clients"]] == ["openssl", "webpki-strict"]
+    assert [c["name"] for c in data["clients"]] == ["openssl", "webpki-strict", "openssl-x509-strict"]
     for client in data["clients"]:
         assert set(client) == {"name", "accepts", "reason", "certificates", "stands_for"}
     assert "strict_error" not in data

@@ -15,7 +15,7 @@ from .order import order_is_correct, order_problems, proper_order, served_sequen
 from .refusals import client_findings
 from .speed import paused_gc
 from .stores import CertPool, TrustStore
-from .verifiers import ClientVerdict, Served, client_matrix, served_for_clients
+from .verifiers import ClientVerdict, Served, client_matrix, relevant_anchors, served_for_clients
 from .vocabulary import FIX_FOR, SEVERITY, Code, Purpose
 
 __all__ = [
@@ -245,9 +245,10 @@ def _served(report: Report) -> Served:
     assert report.leaf is not None
     policy = report.policy
     ordered = report.bundle.ordered and policy.judge_order
-    certs = served_for_clients(report.bundle.certs, report.leaf, ordered=ordered)
-    return Served(certs, tuple(report.graph.anchors.entries), policy.when, Purpose(policy.purpose), policy.host,
-                  policy.max_chain_depth)
+    chain = report.chain if report.chain and report.chain[0] == report.leaf else (report.leaf,)
+    certs = served_for_clients(report.bundle.certs, chain, ordered=ordered)
+    anchors = relevant_anchors(certs, report.graph.anchors)
+    return Served(certs, anchors, policy.when, Purpose(policy.purpose), policy.host, policy.max_chain_depth)
 
 
 def _roles(bundle: Bundle, leaf: CertEntry | None, reach: set[str], graph: SignerGraph) -> list[str]:

@@ -69,7 +69,32 @@ def client_findings(report: Report) -> list[Finding]:
     if strict is not None and not strict.accepts and not _strict_explained(report, strict):
         certs, message = strict_message(report, strict, openssl)
         out.append(Finding(Code.STRICT_CLIENTS_REFUSE, certs, message))
+    python = report.client("openssl-x509-strict")
+    if python is not None and not python.accepts and not _python_explained(report, python, out):
+        out.append(Finding(Code.STRICT_CLIENTS_REFUSE, python.certificates, _python_message(python, openssl, strict)))
     return out
+
+
+def _python_explained(report: Report, verdict: ClientVerdict, added: list[Finding]) -> bool:
+    """OpenSSL's strict mode refuses for a reason already given: by a finding, or by plain OpenSSL."""
+    openssl = report.client("openssl")
+    if openssl is not None and not openssl.accepts and openssl.error == verdict.error:
+        return True
+    codes = openssl_error(verdict.error or 0).explained_by
+    blamed = set(verdict.certificates)
+    return any(f.code in codes and (not blamed or blamed & set(f.certificates)) for f in (*report.findings, *added))
+
+
+def _python_message(verdict: ClientVerdict, openssl: ClientVerdict | None, strict: ClientVerdict | None) -> str:
+    # source: CPython Lib/ssl.py create_default_context (3.13 adds VERIFY_X509_STRICT)
+    others = []
+    if openssl is not None and openssl.accepts:
+        others.append("OpenSSL's default checks (curl, nginx, Python before 3.13) accept the chain")
+    if strict is not None:
+        others.append("cryptography's strict verifier " + ("accepts it" if strict.accepts else "refuses it too"))
+    tail = (" " + "; ".join(others) + ".") if others else ""
+    return (f"Only strict clients refuse this chain. Python 3.13 and later refuse it: their default context "
+            f"turns on OpenSSL's strict mode (VERIFY_X509_STRICT), and {verdict.reason}{tail}")
 
 
 def _openssl_explained(report: Report, verdict: ClientVerdict) -> bool:

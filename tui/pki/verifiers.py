@@ -56,11 +56,14 @@ from cryptography.x509 import verification as v
 
 from . import checks
 from .model import CertEntry
+from .stores import CertPool
 from .vocabulary import Code, Purpose
 
 MAX_CHAIN_DEPTH = 8  # cryptography's default limit on intermediates
 
 OPENSSL_STANDS_FOR = "curl, Python's ssl, nginx, Apache httpd, Ruby, PHP and other OpenSSL-based clients"
+OPENSSL_STRICT_STANDS_FOR = ("Python 3.13 and later: ssl.create_default_context adds VERIFY_X509_STRICT "
+                             "(the checks are this OpenSSL build's)")
 WEBPKI_STANDS_FOR = ("the strict CA/Browser Forum profile as pyca/cryptography's verifier implements it; "
                      "rustls (webpki) shares most of its rules")
 
@@ -107,7 +110,7 @@ def client_matrix(served: Served) -> tuple[ClientVerdict, ...]:
     """Every verifier's opinion; empty when nothing was served."""
     if not served.certs:
         return ()
-    return (run_openssl(served), run_webpki(served))
+    return (run_openssl(served), run_webpki(served), run_openssl(served, strict=True))
 
 
 # --- OpenSSL -------------------------------------------------------------------------------------
@@ -129,6 +132,7 @@ def _e(name: str, plain: str, *codes: Code) -> OpenSSLError:
 _ISSUER_CODES = (Code.MISSING_INTERMEDIATE, Code.WRONG_ORDER, Code.BAD_SIGNATURE)
 _SIGNATURE_CODES = (Code.BAD_SIGNATURE, Code.WEAK_SIGNATURE, Code.WEAK_KEY, Code.REJECTED)
 _HOST_CODES = (Code.HOSTNAME_MISMATCH, Code.NO_SUBJECT_ALT_NAME, Code.WRONG_ORDER)
+_STRICT = Code.STRICT_CLIENTS_REFUSE  # refused in strict mode only: a strict-only refusal explains it
 # The numbers are OpenSSL's (include/openssl/x509_vfy.h.in); the words come from
 # X509_verify_cert_error_string at run time, so they are always the library's own.
 OPENSSL_ERRORS: dict[int, OpenSSLError] = {
@@ -192,6 +196,27 @@ OPENSSL_ERRORS: dict[int, OpenSSLError] = {
     78: _e("SIGNATURE_ALGORITHM_INCONSISTENCY", "{subject} names two different signature algorithms",
            *_SIGNATURE_CODES),
     79: _e("INVALID_CA", "{subject} signed a certificate but is not a CA (basicConstraints)", Code.NOT_A_CA),
+    # X509_V_FLAG_X509_STRICT only (RFC 5280 profile checks in crypto/x509/x509_vfy.c check_extensions)
+    80: _e("PATHLEN_INVALID_FOR_NON_CA", "{subject} has a pathLenConstraint but is not a CA", _STRICT),
+    81: _e("PATHLEN_WITHOUT_KU_KEY_CERT_SIGN", "{subject} has a pathLenConstraint but may not sign certificates",
+           _STRICT),
+    82: _e("KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA", "{subject} may sign certificates (keyCertSign) but is not a CA",
+           _STRICT),
+    83: _e("ISSUER_NAME_EMPTY", "{subject} has an empty issuer name", _STRICT),
+    84: _e("SUBJECT_NAME_EMPTY", "{subject} has an empty subject name", _STRICT),
+    85: _e("MISSING_AUTHORITY_KEY_IDENTIFIER", "{subject} has no authorityKeyIdentifier", _STRICT),
+    86: _e("MISSING_SUBJECT_KEY_IDENTIFIER", "the CA {subject} has no subjectKeyIdentifier", _STRICT),
+    87: _e("EMPTY_SUBJECT_ALT_NAME", "{subject} has an empty subjectAltName", _STRICT, Code.NO_SUBJECT_ALT_NAME),
+    88: _e("EMPTY_SUBJECT_SAN_NOT_CRITICAL", "{subject} has an empty subject and a subjectAltName not marked "
+           "critical", _STRICT),
+    89: _e("CA_BCONS_NOT_CRITICAL", "the CA {subject} has a basicConstraints extension not marked critical", _STRICT),
+    90: _e("AUTHORITY_KEY_IDENTIFIER_CRITICAL", "{subject} marks its authorityKeyIdentifier critical", _STRICT),
+    91: _e("SUBJECT_KEY_IDENTIFIER_CRITICAL", "{subject} marks its subjectKeyIdentifier critical", _STRICT),
+    92: _e("CA_CERT_MISSING_KEY_USAGE", "the CA {subject} has no keyUsage extension", _STRICT),
+    93: _e("EXTENSIONS_REQUIRE_VERSION_3", "{subject} has extensions but is not an X.509 version 3 certificate",
+           _STRICT),
+    94: _e("EC_KEY_EXPLICIT_PARAMS", "the EC key of {subject} spells out its curve parameters instead of naming "
+           "the curve", _STRICT, Code.WEAK_KEY),
 }
 _UNKNOWN_ERROR = _e("OTHER", "{subject} was refused", Code.REJECTED)
 
@@ -272,16 +297,23 @@ def _chain_of(ctx: Any) -> tuple[str, ...]:
         lib.sk_X509_free(chain)
 
 
-def run_openssl(served: Served) -> ClientVerdict:
-    """OpenSSL's X509_verify_cert on the served chain, configured as libssl, curl and Python do."""
+def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
+    """OpenSSL's X509_verify_cert on the served chain, configured as libssl, curl and Python do.
+
+    ``strict`` adds X509_V_FLAG_X509_STRICT, as Python 3.13's ``create_default_context`` does.
+    """
     lib, ffi = _openssl()
     library = openssl_version()
+    name, stands_for = ("openssl-x509-strict", OPENSSL_STRICT_STANDS_FOR) if strict else ("openssl", OPENSSL_STANDS_FOR)
     purpose = "ssl_client" if served.purpose == Purpose.CLIENT else "ssl_server"
     settings = [f"purpose {purpose}", "X509_V_FLAG_PARTIAL_CHAIN", f"time {served.at.isoformat()}",
                 f"{len(served.anchors)} trust anchor(s)", f"{len(served.certs) - 1} untrusted served certificate(s)"]
+    if strict:
+        settings.append("X509_V_FLAG_X509_STRICT")
     not_set = ["libssl's security level (X509_VERIFY_PARAM_set_auth_level): key sizes and signature "
-               "digests are judged by chaindoctor's weak-key and weak-signature rules instead",
-               "X509_V_FLAG_X509_STRICT (Python 3.13 and later add it)"]
+               "digests are judged by chaindoctor's weak-key and weak-signature rules instead"]
+    if not strict:
+        not_set.append("X509_V_FLAG_X509_STRICT (Python 3.13 and later add it: see openssl-x509-strict)")
     if served.host is None:
         not_set.append("no host name was given, so none was checked")
     if served.max_depth is not None:
@@ -295,7 +327,8 @@ def run_openssl(served: Served) -> ClientVerdict:
                 lib.X509_STORE_add_cert(store, cert)  # takes its own reference
         param = owned.keep(lib.X509_VERIFY_PARAM_new(), lib.X509_VERIFY_PARAM_free)
         lib.X509_VERIFY_PARAM_set_time(param, int(served.at.timestamp()))
-        lib.X509_VERIFY_PARAM_set_flags(param, lib.X509_V_FLAG_PARTIAL_CHAIN)
+        lib.X509_VERIFY_PARAM_set_flags(param, lib.X509_V_FLAG_PARTIAL_CHAIN
+                                        | (lib.X509_V_FLAG_X509_STRICT if strict else 0))
         if served.host:
             settings.append(_set_host(param, served.host))
         lib.X509_STORE_set1_param(store, param)  # copies the parameters
@@ -303,7 +336,7 @@ def run_openssl(served: Served) -> ClientVerdict:
                                    else lib.X509_PURPOSE_SSL_SERVER)
         certs = [_load(e.der, owned) for e in served.certs]
         if certs[0] is None:
-            return ClientVerdict("openssl", OPENSSL_STANDS_FOR, False, "OpenSSL cannot read the first served "
+            return ClientVerdict(name, stands_for, False, "OpenSSL cannot read the first served "
                                  "certificate.", (served.peer.sha256,), "d2i_X509 failed", None, 0,
                                  settings=tuple(settings), not_set=tuple(not_set), library=library)
         untrusted = owned.keep(lib.sk_X509_new_null(), lib.sk_X509_free)
@@ -324,13 +357,13 @@ def run_openssl(served: Served) -> ClientVerdict:
         lib.ERR_clear_error()
     common = dict(settings=tuple(settings), not_set=tuple(not_set), library=library, chain=chain)
     if ok:
-        return ClientVerdict("openssl", OPENSSL_STANDS_FOR, True, **common)  # type: ignore[arg-type]
+        return ClientVerdict(name, stands_for, True, **common)  # type: ignore[arg-type]
     if blamed is None and 0 <= depth < len(chain):
         blamed = chain[depth]
     who = _subject_of(blamed, served)
     reason = (f'OpenSSL refuses with "{words}" (error {error} at depth {depth}): '
               + openssl_error(error).plain.format(subject=who) + ".")
-    return ClientVerdict("openssl", OPENSSL_STANDS_FOR, False, reason, (blamed,) if blamed else (), words,
+    return ClientVerdict(name, stands_for, False, reason, (blamed,) if blamed else (), words,
                          error, depth, **common)  # type: ignore[arg-type]
 
 
@@ -453,10 +486,35 @@ def _blamed_by_webpki(raw: str, served: Served) -> CertEntry:
     return served.peer
 
 
-def served_for_clients(certs: Sequence[CertEntry], leaf: CertEntry, *, ordered: bool) -> tuple[CertEntry, ...]:
-    """What a client receives: the bundle as served, or, for unordered sets, the leaf first."""
+def relevant_anchors(certs: Sequence[CertEntry], store: CertPool) -> tuple[CertEntry, ...]:
+    """The trust anchors a verifier could ever use for ``certs``: those named as an issuer (or a subject)
+    by a served certificate, and, in turn, the issuers of those.
+
+    Verifiers look trust anchors up by name (OpenSSL's ``X509_STORE_CTX_get1_issuer`` compares the
+    canonical names indexed here), so an anchor outside this set is never consulted; leaving it out
+    keeps a 150-root system store from costing every check the parsing of 150 certificates twice.
+    """
+    wanted = {e.issuer_key for e in certs} | {e.subject_key for e in certs}
+    seen: set[bytes] = set()
+    out: dict[str, CertEntry] = {}
+    while wanted:
+        name = wanted.pop()
+        seen.add(name)
+        for anchor in store.by_subject_key(name):
+            if anchor.sha256 not in out:
+                out[anchor.sha256] = anchor
+                if anchor.issuer_key not in seen:
+                    wanted.add(anchor.issuer_key)
+    return tuple(out.values())
+
+
+def served_for_clients(certs: Sequence[CertEntry], chain: Sequence[CertEntry], *,
+                       ordered: bool) -> tuple[CertEntry, ...]:
+    """What a client receives: the bundle as served; for an unordered set (PKCS#7, PKCS#12, or order
+    not judged), the order chaindoctor would serve it in: the chain's certificates first, leaf first."""
     if ordered:
         return tuple(certs)
-    return (leaf, *(e for e in certs if e.sha256 != leaf.sha256))
-
-
+    loaded = {e.sha256 for e in certs}
+    first = [e for e in chain if e.sha256 in loaded]
+    placed = {e.sha256 for e in first}
+    return (*first, *(e for e in certs if e.sha256 not in placed))
