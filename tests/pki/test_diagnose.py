@@ -175,7 +175,7 @@ def test_path_length_exceeded() -> None:
     leaf = make("pl.example", i2)
     report = check(bundle(leaf, i2, i1), root)
     assert "path-length-exceeded" in codes(report)
-    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256,)
+    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256, i2.sha256)  # the constraint and the CA beyond it
 
 
 def test_name_constraints_violated() -> None:

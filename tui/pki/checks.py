@@ -151,8 +151,11 @@ def not_a_ca(entry: CertEntry, *, is_anchor: bool) -> str | None:
     """Why this issuer may not sign certificates, or None."""
     bc = entry.basic_constraints
     if bc is None:
-        if is_anchor and entry.cert.version == x509.Version.v1:
-            return None  # old v1 roots are trusted as anchors by every client
+        if is_anchor:
+            # A trust anchor without basicConstraints (any v1 root, some v3 ones) is accepted by OpenSSL's
+            # default checks (crypto/x509/v3_purp.c check_ca) and by Chrome's verifier (BoringSSL pki
+            # testdata verify_certificate_chain_unittest/root-lacks-basic-constraints).
+            return None
         return "it has no basicConstraints extension marking it as a CA"
     if not bc.ca:
         return "its basicConstraints says it is not a CA (CA:FALSE)"
@@ -195,6 +198,12 @@ def extension_problem(cert: x509.Certificate) -> str | None:
 
 
 def weak_signature(cert: x509.Certificate) -> str | None:
+    """The weak digest a certificate is signed with (MD2, MD4, MD5, SHA-1), or None.
+
+    OpenSSL 3 counts SHA-1 signatures as 63 bits of security and MD5 as 39, below the 80 of libssl's
+    default security level 1 (crypto/x509/x509_set.c, x509_sig_info_init), so curl and Python refuse
+    them; Go refuses SHA-1 signatures since Go 1.18 (release notes, crypto/x509).
+    """
     return WEAK_SIGNATURES.get(cert.signature_algorithm_oid)
 
 

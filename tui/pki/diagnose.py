@@ -114,7 +114,7 @@ class Report:
             "certificates": [
                 {"index": i, "number": i + 1, "sha256": e.sha256, "subject": e.subject, "issuer": e.issuer,
                  "source": e.origin.label, "role": self.roles[i],
-                 "not_before": _iso(e.cert.not_valid_before_utc), "not_after": _iso(e.cert.not_valid_after_utc)}
+                 "not_before": _iso(e.not_before), "not_after": _iso(e.not_after)}
                 for i, e in enumerate(self.bundle.certs)
             ],
             "chain": [e.sha256 for e in self.chain],
@@ -125,7 +125,8 @@ class Report:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    w = when.astimezone(timezone.utc)
+    return f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}Z"
 
 
 def unique_certs(bundle: Bundle) -> list[CertEntry]:
@@ -390,13 +391,13 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
 
     for entry in chain:
         cert = entry.cert
-        if at < cert.not_valid_before_utc:
-            add("not-yet-valid", [entry], f"{_q(entry)} is not valid until {_iso(cert.not_valid_before_utc)}.")
-        elif at > cert.not_valid_after_utc:
-            add("expired", [entry], f"{_q(entry)} expired on {_iso(cert.not_valid_after_utc)}.")
-        elif cert.not_valid_after_utc - at <= EXPIRES_SOON:
-            days = (cert.not_valid_after_utc - at).days
-            add("expires-soon", [entry], f"{_q(entry)} expires in {days} day(s), on {_iso(cert.not_valid_after_utc)}.")
+        if at < entry.not_before:
+            add("not-yet-valid", [entry], f"{_q(entry)} is not valid until {_iso(entry.not_before)}.")
+        elif at > entry.not_after:
+            add("expired", [entry], f"{_q(entry)} expired on {_iso(entry.not_after)}.")
+        elif entry.not_after - at <= EXPIRES_SOON:
+            days = (entry.not_after - at).days
+            add("expires-soon", [entry], f"{_q(entry)} expires in {days} day(s), on {_iso(entry.not_after)}.")
         weak = checks.weak_key(cert)
         if weak:
             add("weak-key", [entry], f"{_q(entry)} has {weak}; clients that enforce a minimum key strength "
@@ -428,8 +429,10 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
         if bc is not None and bc.ca and bc.path_length is not None:
             below = [c for c in chain[1:i] if not c.self_issued]
             if len(below) > bc.path_length:
-                add("path-length-exceeded", [issuer], f"{_q(issuer)} allows {bc.path_length} intermediate(s) "
-                    f"below it (pathLenConstraint) but the chain has {len(below)}.")
+                beyond = below[-(bc.path_length + 1)]  # the first CA, counted down from the issuer, too many
+                add("path-length-exceeded", [issuer, beyond], f"{_q(issuer)} allows {bc.path_length} "
+                    f"intermediate(s) below it (pathLenConstraint) but the chain has {len(below)}: {_q(beyond)} "
+                    "is one too many.")
         nc = ext_value(issuer.cert, ExtensionOID.NAME_CONSTRAINTS)
         if isinstance(nc, x509.NameConstraints):
             for below_entry in chain[:i]:

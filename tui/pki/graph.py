@@ -321,5 +321,4 @@ class SignerGraph:
 
 
 def _valid_at(entry: CertEntry, at: datetime) -> bool:
-    cert = entry.cert
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
+    return entry.valid_at(at)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 
 from cryptography import x509
@@ -86,6 +88,19 @@ class CertEntry:
     @cached_property
     def issuer(self) -> str:
         return _name(self.cert.issuer)
+
+    @cached_property
+    def not_before(self) -> datetime:
+        """Start of validity; a time Python cannot represent (the year 0) reads as the earliest one."""
+        return _time(lambda: self.cert.not_valid_before_utc)
+
+    @cached_property
+    def not_after(self) -> datetime:
+        """End of validity; a time Python cannot represent (the year 0) reads as the earliest one."""
+        return _time(lambda: self.cert.not_valid_after_utc)
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.not_before <= at <= self.not_after
 
     @cached_property
     def spki(self) -> bytes:
@@ -186,6 +201,16 @@ class Bundle:
 
     def with_certs(self, certs: tuple[CertEntry, ...]) -> Bundle:
         return Bundle(certs, self.keys, self.unreadable, self.sources)
+
+
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _time(read: Callable[[], datetime]) -> datetime:
+    try:
+        return read()
+    except ValueError:  # e.g. GeneralizedTime 00000101000000Z: "year 0 is out of range"
+        return EARLIEST
 
 
 def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension | None:

@@ -141,7 +141,7 @@ def _first_match(report: Report, child: CertEntry) -> CertEntry | None:
     """OpenSSL's pick among the served certificates: the first valid match, else the first match."""
     at = report.policy.when
     matches = [e for e in _served_once(report) if _likely_issuer(e, child)]
-    valid = [e for e in matches if e.cert.not_valid_before_utc <= at <= e.cert.not_valid_after_utc]
+    valid = [e for e in matches if e.valid_at(at)]
     return (valid or matches or [None])[0]
 
 
@@ -167,6 +167,10 @@ def _dead_end(report: Report, child: CertEntry, taken: CertEntry) -> bool:
     graph = report.graph
     if taken not in graph.issuers(child):
         return True  # its key did not sign the child: OpenSSL's signature check fails
+    if graph.is_anchor(taken):
+        return False
+    if graph.is_self_signed(taken):
+        return True  # OpenSSL ends the chain at a self-signed certificate ("self-signed certificate in chain")
     return not graph.best_path(taken, report.policy.when).trusted
 
 
@@ -220,7 +224,10 @@ def order_problems(report: Report) -> tuple[list[CertEntry], str] | None:
                      f"{_q(want[0])} first, each certificate followed by the one that signed it.")
     for taken, child, wanted in openssl_traps(report):
         named.append(taken)
-        if taken in report.graph.issuers(child):
+        if report.graph.is_self_signed(taken):
+            what = (f"#{number[taken.sha256]} {_q(taken)}, a self-signed copy that is not trusted, is served before "
+                    f"#{number[wanted.sha256]}, the copy issued by '{wanted.issuer}'")
+        elif taken in report.graph.issuers(child):
             what = (f"#{number[taken.sha256]} {_q(taken)}, a copy issued by '{taken.issuer}' from which no trust "
                     f"anchor is reachable, is served before #{number[wanted.sha256]}, the copy issued by "
                     f"'{wanted.issuer}'")

@@ -150,7 +150,7 @@ OPENSSL_ERRORS: dict[int, OpenSSLError] = {
     18: _e("DEPTH_ZERO_SELF_SIGNED_CERT", "the first served certificate, {subject}, is self-signed and not "
            "trusted", Code.UNTRUSTED_ROOT, Code.WRONG_ORDER),
     19: _e("SELF_SIGNED_CERT_IN_CHAIN", "the chain ends at the self-signed {subject}, which is not trusted",
-           Code.UNTRUSTED_ROOT),
+           Code.UNTRUSTED_ROOT, Code.WRONG_ORDER),
     20: _e("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "it found no issuer of {subject} among the served and "
            "trusted certificates", *_ISSUER_CODES),
     21: _e("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "it found no issuer of the first served certificate, {subject}",
