@@ -71,7 +71,11 @@ def _dns_match(pattern: str, host: str) -> bool:
 
 
 def matches_host(cert: x509.Certificate, host: str) -> bool:
-    """RFC 6125 matching against subjectAltName only (as browsers and curl do)."""
+    """RFC 6125 matching against the subjectAltName only: browsers, Go and rustls look nowhere else.
+
+    (curl and Python fall back to the CN when there is no subjectAltName; that case is the
+    ``no-subject-alt-name`` finding, see its explanation for the sources.)
+    """
     ext = san(cert)
     if ext is None:
         return False
@@ -94,15 +98,20 @@ def common_name(cert: x509.Certificate) -> str | None:
 
 
 def purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
-    """Why the leaf may not be used for ``purpose`` (extended key usage and key usage), or None."""
+    """Why the leaf may not be used for ``purpose`` (extended key usage and key usage), or None.
+
+    As OpenSSL's ``ssl_server`` / ``ssl_client`` purposes do (crypto/x509/v3_purp.c,
+    check_purpose_ssl_server: ``xku_reject`` wants serverAuth itself, ``ku_reject`` wants
+    digitalSignature, keyEncipherment or keyAgreement).
+    """
     wanted = Purpose(purpose).eku
     eku = ext_value(cert, ExtensionOID.EXTENDED_KEY_USAGE)
     if isinstance(eku, x509.ExtendedKeyUsage):
         usages = list(eku)
         if wanted not in usages:
             if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
-                return (f"only allows anyExtendedKeyUsage; strict clients require {purpose}Auth "
-                        "to be listed explicitly")
+                return (f"only allows anyExtendedKeyUsage; OpenSSL (curl, Python) requires {purpose}Auth "
+                        "to be listed itself")
             names = ", ".join(_eku_name(u) for u in usages) or "nothing"
             return f"is only allowed for {names}, not for {purpose} authentication ({purpose}Auth)"
     ku = ext_value(cert, ExtensionOID.KEY_USAGE)
@@ -166,7 +175,13 @@ def not_a_ca(entry: CertEntry, *, is_anchor: bool) -> str | None:
 
 
 def weak_key(cert: x509.Certificate) -> str | None:
-    """A description of a key strict clients refuse, or None."""
+    """A description of a key below what clients enforce, or None.
+
+    The CA/Browser Forum Baseline Requirements (6.1.5) allow RSA keys of 2048 bits and more and the
+    curves P-256, P-384 and P-521; OpenSSL at security level 2, the default of Debian's and
+    Ubuntu's builds (openssl.cnf CipherString DEFAULT@SECLEVEL=2), refuses RSA keys under 2048 bits
+    ("EE certificate key too weak"). The strict verifier judges the other key types.
+    """
     try:
         key = cert.public_key()
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - unknown key types raise their own errors
@@ -177,10 +192,11 @@ def weak_key(cert: x509.Certificate) -> str | None:
         return f"a DSA key ({key.key_size} bits); DSA is no longer accepted for TLS"
     if isinstance(key, ec.EllipticCurvePublicKey):
         if key.curve.name not in STRICT_CURVES:
-            return f"an EC key on the curve {key.curve.name}; clients accept P-256, P-384 and P-521"
+            return (f"an EC key on the curve {key.curve.name}; the CA/Browser Forum allows only P-256, P-384 and "
+                    "P-521")
         return None
     if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        return None  # judged by the strict verifier (browsers refuse EdDSA certificates)
+        return None  # judged by the strict verifier (the Baseline Requirements allow no EdDSA keys)
     return "a public key of a type clients cannot use"
 
 

@@ -401,11 +401,12 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
         weak = checks.weak_key(cert)
         if weak:
             add("weak-key", [entry], f"{_q(entry)} has {weak}; clients that enforce a minimum key strength "
-                "refuse it.")
+                "refuse it.")  # source: see checks.weak_key
         if entry is not anchor:
             algo = checks.weak_signature(cert)
             if algo:
-                add("weak-signature", [entry], f"{_q(entry)} is signed with {algo}, which clients no longer accept.")
+                add("weak-signature", [entry], f"{_q(entry)} is signed with {algo}, which OpenSSL 3 (curl, Python) "
+                    "and Go no longer accept.")  # source: see checks.weak_signature
         unknown = checks.unknown_critical_extensions(cert)
         if unknown:
             add("rejected", [entry], f"{_q(entry)} has an extension marked critical that OpenSSL does not "

@@ -3,9 +3,11 @@
 Three things make an order wrong (each a ``wrong-order`` finding):
 
 * a certificate served before the leaf. Servers send the first certificate of their chain file as
-  their own, so OpenSSL's ``SSL_CTX_use_certificate_chain_file`` (behind nginx, ``s_server`` and
-  Python's ``load_cert_chain``) pairs the private key with that certificate and refuses the file
-  ("key values mismatch"), and a client that does get such a chain checks the wrong certificate;
+  their own: OpenSSL's ``SSL_CTX_use_certificate_chain_file`` (ssl/ssl_rsa.c) makes the first
+  certificate the server's, and the private key must then match it (``X509_check_private_key``,
+  crypto/x509/x509_cmp.c: "key values mismatch"). nginx, ``s_server`` and Python's
+  ``load_cert_chain`` (Modules/_ssl.c) load their files this way. A client that does get such a
+  chain checks the wrong certificate (ssl/ssl_cert.c verifies ``sk[0]``);
 * an issuer served before a certificate it signed;
 * an order that leads OpenSSL astray. OpenSSL takes, for each certificate, the first served
   certificate with the issuer's name and key identifier (``find_issuer`` in
