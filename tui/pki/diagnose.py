@@ -245,7 +245,7 @@ def _served(report: Report) -> Served:
     """What a client receives and trusts, with the policy's time, purpose and host."""
     assert report.leaf is not None
     policy = report.policy
-    ordered = report.bundle.ordered and policy.judge_order
+    ordered = report.bundle.ordered and policy.judge_order and report.graph.in_bundle(report.leaf)
     chain = report.chain if report.chain and report.chain[0] == report.leaf else (report.leaf,)
     certs = served_for_clients(report.bundle.certs, chain, ordered=ordered)
     anchors = relevant_anchors(certs, report.graph.anchors)

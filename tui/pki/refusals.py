@@ -48,6 +48,8 @@ _STRICT_EXPLAINED_BY: list[tuple[str, frozenset[Code]]] = [
         ("depth", {Code.PATH_LENGTH_EXCEEDED}),
     ]
 ]
+MAX_RULE_CANDIDATES = 256  # served certificates looked at for a strict-only rule, besides the chain
+
 # A path-building failure: anything already wrong with the chain explains it.
 _PATH_CODES = frozenset({Code.NOT_A_CA, Code.EXPIRED, Code.NOT_YET_VALID, Code.BAD_SIGNATURE, Code.WEAK_KEY,
                          Code.WEAK_SIGNATURE, Code.NAME_CONSTRAINTS_VIOLATED, Code.PATH_LENGTH_EXCEEDED,
@@ -224,7 +226,7 @@ def _rule_for(report: Report, verdict: ClientVerdict) -> tuple[StrictRule, CertE
     """The first strict-only rule that applies to the blamed certificate, else to any served or chain one."""
     raw = (verdict.raw or "").lower()
     blamed = [e for e in (*report.bundle.certs, *report.chain) if e.sha256 in verdict.certificates]
-    others = list(report.chain) + [e for e in report.bundle.certs if e not in report.chain]
+    others = list(report.chain) + list(report.bundle.certs[:MAX_RULE_CANDIDATES])
     for rule in STRICT_RULES:
         if rule.needle is not None and rule.needle not in raw:
             continue
