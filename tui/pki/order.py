@@ -206,7 +206,8 @@ def order_problems(report: Report) -> tuple[list[CertEntry], str] | None:
     number = _numbers(report)
     parts: list[str] = []
     named: list[CertEntry] = []
-    early = before_leaf(report)
+    members = {e.sha256 for e in served_sequence(report)}
+    early = [e for e in before_leaf(report) if e.sha256 not in members]  # the chain's own: in the order below
     if early:
         named += early
         what = ", ".join(f"#{number[e.sha256]} {_q(e)}" for e in early[:3]) + (" and more" if len(early) > 3 else "")
@@ -222,7 +223,7 @@ def order_problems(report: Report) -> tuple[list[CertEntry], str] | None:
         named += moved or seq[:1]
         served = ", ".join(f"#{number[e.sha256]}" for e in seq)
         right = ", ".join(f"#{number[e.sha256]}" for e in want)
-        parts.append(f"The chain's certificates are served as {served} but should be {right}: the leaf "
+        parts.append(f"The certificates are served as {served} but should be {right}: the leaf "
                      f"{_q(want[0])} first, each certificate followed by the one that signed it.")
     for taken, child, wanted in openssl_traps(report):
         named.append(taken)
