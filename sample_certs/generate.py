@@ -118,14 +118,17 @@ class Factory:
         key_label: str | None = None,
         not_before: dt.datetime = NOT_BEFORE,
         not_after: dt.datetime = NOT_AFTER,
+        eku: Iterable[x509.ObjectIdentifier] | None = None,
     ) -> Issued:
-        """A CA certificate; self-signed when ``issuer`` is None."""
+        """A CA certificate; self-signed when ``issuer`` is None; ``eku`` restricts what it may issue for."""
         key = self.key(key_label or label)
         builder = (
             self._builder(label, cn, key, issuer, not_before, not_after)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_key_usage(cert_sign=True), critical=True)
         )
+        if eku is not None:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
         cert = builder.sign(issuer.key if issuer else key, hashes.SHA256(), ecdsa_deterministic=True)
         return Issued(label, cert, key)
 
@@ -487,6 +490,52 @@ def leaf_keys(pki: Pki) -> Files:
         f"keys/{leaf.label}.key": pem(leaf.key)
         for leaf in (pki.orders, pki.portal, pki.api, pki.billing_service)
     }
+
+
+@scenario
+def stray_before_leaf(pki: Pki) -> Files:
+    """A CA certificate served in front of the leaf.
+
+    served:  Asia CA, leaf, fin int, service int
+    path:    leaf -> fin int -> service int     (Asia CA is on no path)
+
+    Servers send the first certificate of the file as their own: OpenSSL-based servers refuse the
+    file ("key values mismatch") and clients check Asia CA instead of the leaf.
+    """
+    return {"stray-before-leaf.pem": pem(*certs(pki.asia, pki.orders, pki.fin, pki.service))}
+
+
+@scenario
+def dead_end_cross_sign(pki: Pki) -> Files:
+    """The fin intermediate served twice, cross-signed by two CAs, the dead-end copy first.
+
+    served:  leaf, fin int (issued by Legacy Root CA), fin int (issued by service int), service int
+    path:    leaf -> fin int (by service int) -> service int -> *.local Root CA
+    dead end: fin int (by Legacy Root CA) -> Legacy Root CA, neither served nor trusted
+
+    Both copies have the same name and key, so both verify the leaf; OpenSSL takes the first and
+    fails ("unable to get local issuer certificate"), as curl and Python did with Let's Encrypt's
+    X3 intermediate cross-signed by DST Root CA X3.
+    """
+    legacy = pki.factory.ca("legacy-root", "Legacy Root CA")
+    fin_by_legacy = pki.factory.ca(
+        "fin-intermediate-by-legacy", "*.fin.service.local Intermediate CA", legacy, key_label="fin-intermediate",
+    )  # fmt: skip
+    return {"dead-end-cross-sign.pem": pem(*certs(pki.orders, fin_by_legacy, pki.fin, pki.service))}
+
+
+@scenario
+def eku_constrained_intermediate(pki: Pki) -> Files:
+    """An issuing CA whose extended key usage allows client authentication only, issuing a server leaf.
+
+    shop.fin.service.local [serverAuth] -> Client Auth Issuing CA [EKU clientAuth] -> service int
+
+    OpenSSL (curl, Python) and Chrome refuse the chain for a server: the CA's EKU excludes serverAuth.
+    """
+    issuing = pki.factory.ca("client-auth-issuing-ca", "Client Auth Issuing CA", pki.service, eku=[CLIENT])
+    shop = pki.factory.leaf("shop.fin.service.local", "shop.fin.service.local", issuing,
+                            dns=["shop.fin.service.local"])
+    return {"eku-constrained-intermediate.pem": pem(*certs(shop, issuing, pki.service))}
 
 
 @scenario

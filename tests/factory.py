@@ -86,6 +86,7 @@ def make(
     name_constraints: x509.NameConstraints | None = None,
     issuer_name: x509.Name | None = None,
     aki: bool = True,
+    ski: bool = True,
     aki_key: CertificateIssuerPrivateKeyTypes | None = None,
     hash_alg: hashes.HashAlgorithm | None = None,
     serial: int | None = None,
@@ -102,8 +103,9 @@ def make(
         .serial_number(serial or x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
     )
+    if ski:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
     if aki:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key((aki_key or signer_key).public_key()), False)
@@ -234,3 +236,67 @@ def serve_http(bodies: dict[str, bytes]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _resign(tbs: bytes, signer: CertificateIssuerPrivateKeyTypes, outer_alg: bytes) -> x509.Certificate:
+    """A certificate from TBS bytes, signed by ``signer`` (SHA-256) under the AlgorithmIdentifier ``outer_alg``."""
+    from tui.pki.der import encode
+
+    if isinstance(signer, rsa.RSAPrivateKey):
+        signature = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+    return x509.load_der_x509_certificate(encode(0x30, tbs + outer_alg + encode(0x03, b"\x00" + signature)))
+
+
+def _tbs_parts(cert: x509.Certificate) -> tuple[list[bytes], bytes]:
+    """The TBS fields (each a whole DER element) and the outer signature AlgorithmIdentifier."""
+    from tui.pki.der import tlv
+
+    der = cert.public_bytes(serialization.Encoding.DER)
+    _, body, _ = tlv(der, 0)
+    _, pos, tbs_end = tlv(der, body)
+    fields = []
+    while pos < tbs_end:
+        _, _, end = tlv(der, pos)
+        fields.append(der[pos:end])
+        pos = end
+    _, _, alg_end = tlv(der, tbs_end)
+    return fields, der[tbs_end:alg_end]
+
+
+def v1_root(cn: str, key: rsa.RSAPrivateKey | None = None) -> Issued:
+    """A self-signed X.509 version 1 root (no version field, no extensions), RSA with SHA-256."""
+    from tui.pki.der import encode
+
+    key = key or rsa_key(cn)
+    template = make(cn, key=key, ca=True)
+    fields, alg = _tbs_parts(template.cert)
+    kept = [f for f in fields if f[0] not in (0xA0, 0xA3)]  # drop [0] version and [3] extensions
+    return Issued(_resign(encode(0x30, b"".join(kept)), key, alg), key)
+
+
+RSA_SHA256_NO_NULL = bytes.fromhex("300b06092a864886f70d01010b")
+
+
+def without_null_parameters(issued: Issued, signer: rsa.RSAPrivateKey) -> x509.Certificate:
+    """An RSA/SHA-256 certificate re-signed with its AlgorithmIdentifiers lacking the NULL parameters."""
+    from tui.pki.der import encode
+
+    fields, _ = _tbs_parts(issued.cert)
+    with_null = bytes.fromhex("300d06092a864886f70d01010b0500")
+    fields = [RSA_SHA256_NO_NULL if f == with_null else f for f in fields]
+    return _resign(encode(0x30, b"".join(fields)), signer, RSA_SHA256_NO_NULL)
+
+
+def with_extension(issued: Issued, signer: CertificateIssuerPrivateKeyTypes, oid: str, value: bytes,
+                   *, critical: bool) -> x509.Certificate:
+    """``issued`` with one more extension (raw DER value), re-signed by ``signer``."""
+    cert = issued.cert
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(cert.not_valid_before_utc).not_valid_after(cert.not_valid_after_utc))
+    for ext in cert.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical)
+    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]

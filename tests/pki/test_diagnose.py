@@ -175,7 +175,7 @@ def test_path_length_exceeded() -> None:
     leaf = make("pl.example", i2)
     report = check(bundle(leaf, i2, i1), root)
     assert "path-length-exceeded" in codes(report)
-    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256,)
+    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256, i2.sha256)  # the constraint and the CA beyond it
 
 
 def test_name_constraints_violated() -> None:
@@ -272,23 +272,29 @@ def test_unreadable_block_is_an_error_finding() -> None:
     assert "bundle.pem:40" in report.by_code("unreadable")[0].message
 
 
-def test_rejected_for_non_critical_basic_constraints_explained() -> None:
+def test_non_critical_basic_constraints_is_only_a_strict_refusal() -> None:
+    """OpenSSL, rustls and Chrome accept it: a warning that names who refuses, not an error."""
     root = ca("nc2 Root")
     inter = ca("nc2 Int", root, bc_critical=False)
     leaf = make("nc2.example", inter)
     report = check(bundle(leaf, inter), root)
-    assert codes(report) == {"rejected"}
-    finding = report.by_code("rejected")[0]
+    assert codes(report) == {"strict-clients-refuse"}
+    assert report.verdict == "ok"
+    finding = report.by_code("strict-clients-refuse")[0]
     assert finding.certificates == (inter.sha256,)
-    assert "not marked critical" in finding.message and "OpenSSL accepts" in finding.message
+    assert "not marked critical" in finding.message and "OpenSSL" in finding.message
+    assert "accepts the chain" in finding.message
+    assert report.client("openssl").accepts and not report.client("webpki-strict").accepts
 
 
-def test_rejected_leaf_without_san() -> None:
+def test_server_leaf_without_san_has_its_own_code() -> None:
     root = ca("ns Root")
-    leaf = make("ns.example", root, dns=[])
+    leaf = make("ns.example", root, dns=[], eku=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
     report = check(bundle(leaf), root)
-    assert codes(report) == {"rejected"}
-    assert "subjectAltName" in report.by_code("rejected")[0].message
+    assert codes(report) == {"no-subject-alt-name"}
+    assert report.by_code("no-subject-alt-name")[0].certificates == (leaf.sha256,)
+    assert report.verdict == "broken"
+    assert check(bundle(leaf), root, purpose="client").findings == []
 
 
 def test_cross_signed_chain_has_no_false_findings() -> None:

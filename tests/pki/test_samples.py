@@ -98,3 +98,82 @@ def test_openssl_rejects_broken_chains(bundle: str, error: str) -> None:
     result = _openssl_verify(bundle)
     assert result.returncode != 0
     assert error in result.stdout + result.stderr
+
+
+# --- what check reports for each sample (the table in sample_certs/README.md) ----------------------
+
+LOCAL_ROOT = "roots/local-root.pem"
+SAMPLE_VERDICTS = [
+    # file, roots, policy, verdict, finding codes
+    ("good-chain.pem", LOCAL_ROOT, {"host": "orders.fin.service.local"}, "ok", set()),
+    ("reversed.pem", LOCAL_ROOT, {}, "broken", {"wrong-order"}),
+    ("shuffled.pem", LOCAL_ROOT, {}, "broken", {"wrong-order"}),
+    ("missing-intermediate.pem", LOCAL_ROOT, {}, "broken", {"missing-intermediate"}),
+    ("root-included.pem", LOCAL_ROOT, {}, "ok", {"contains-root"}),
+    ("extra-cert.pem", LOCAL_ROOT, {}, "ok", {"extra-cert"}),
+    ("duplicate.pem", LOCAL_ROOT, {}, "ok", {"duplicate-cert"}),
+    ("expired-intermediate.pem", LOCAL_ROOT, {}, "broken", {"expired"}),
+    ("bad-signature.pem", LOCAL_ROOT, {}, "broken", {"bad-signature"}),
+    ("wrong-host.pem", LOCAL_ROOT, {"host": "orders.fin.service.local"}, "broken", {"hostname-mismatch"}),
+    ("client-only-leaf.pem", LOCAL_ROOT, {}, "broken", {"wrong-purpose"}),
+    ("combined-key-chain.pem", LOCAL_ROOT, {}, "ok", {"private-key-present"}),
+    ("key-mismatch.pem", LOCAL_ROOT, {}, "broken", {"key-mismatch", "private-key-present"}),
+    ("not-a-ca.pem", LOCAL_ROOT, {}, "broken", {"not-a-ca"}),
+    ("s_client-output.txt", LOCAL_ROOT, {}, "ok", set()),
+    ("good-chain.p7b", LOCAL_ROOT, {}, "ok", set()),
+    ("leaf.der", LOCAL_ROOT, {}, "broken", {"missing-intermediate"}),
+    ("demo.pem", LOCAL_ROOT, {}, "broken", {"wrong-order", "contains-root", "duplicate-cert"}),
+    ("regional-cas.pem", "roots/regional-root.pem", {}, "ok", {"no-leaf"}),
+    ("regional-hr-chain.pem", "roots/regional-root.pem", {"host": "portal.hr.europe.example"}, "ok", set()),
+    ("mtls/server-chain.pem", "mtls/server-root.pem", {"host": "api.mtls.local"}, "ok", set()),
+    ("mtls/client-chain.pem", "mtls/client-root.pem", {"purpose": "client"}, "ok", set()),
+    ("stray-before-leaf.pem", LOCAL_ROOT, {}, "broken", {"wrong-order", "extra-cert"}),
+    ("dead-end-cross-sign.pem", LOCAL_ROOT, {}, "broken", {"wrong-order"}),
+    ("eku-constrained-intermediate.pem", LOCAL_ROOT, {}, "broken", {"wrong-purpose"}),
+]
+
+
+def _report(name: str, roots: str, policy: dict[str, str]):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from tui.pki.diagnose import Policy, diagnose
+    from tui.pki.load import load_file
+    from tui.pki.stores import load_trust
+
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    trust = load_trust([str(SAMPLES / roots)], system=False)
+    return diagnose(load_file(str(SAMPLES / name)), trust, Policy(at=at, **policy))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "roots", "policy", "verdict", "codes"), SAMPLE_VERDICTS,
+                         ids=[row[0] for row in SAMPLE_VERDICTS])
+def test_sample_verdict_and_codes(name: str, roots: str, policy: dict[str, str], verdict: str,
+                                  codes: set[str]) -> None:
+    report = _report(name, roots, policy)
+    assert report.verdict == verdict
+    assert report.codes() == codes
+
+
+def test_every_sample_bundle_has_a_verdict_row() -> None:
+    listed = {row[0] for row in SAMPLE_VERDICTS} | {"good-chain.p12"}  # the .p12 needs its password
+    bundles = {n for n in _files(SAMPLES) if not n.startswith(("roots/", "keys/", "pool/"))
+               and n not in ("mtls/server-root.pem", "mtls/client-root.pem")}
+    assert bundles <= listed, sorted(bundles - listed)
+
+
+def test_new_samples_name_the_certificate_at_fault() -> None:
+    stray = _report("stray-before-leaf.pem", LOCAL_ROOT, {})
+    assert stray.by_code("wrong-order")[0].certificates == (stray.bundle.certs[0].sha256,)  # Asia CA, served first
+    dead_end = _report("dead-end-cross-sign.pem", LOCAL_ROOT, {})
+    assert dead_end.by_code("wrong-order")[0].certificates == (dead_end.bundle.certs[1].sha256,)
+    assert "Legacy Root CA" in dead_end.bundle.certs[1].issuer
+    assert dead_end.client("openssl").error == 20  # unable to get local issuer certificate
+    eku = _report("eku-constrained-intermediate.pem", LOCAL_ROOT, {})
+    assert eku.by_code("wrong-purpose")[0].certificates == (eku.bundle.certs[1].sha256,)
+    assert eku.client("openssl").error == 26  # unsuitable certificate purpose
+
+
+def test_openssl_refuses_the_stray_before_the_leaf() -> None:
+    """openssl verify checks the first certificate of the file: Asia CA, not the leaf."""
+    result = _openssl_verify("stray-before-leaf.pem")
+    assert result.returncode != 0

@@ -32,7 +32,8 @@ from tests.robustness.support import (
 from tui.cli import main
 from tui.pki import aia, fixes
 from tui.pki.aia import AIAError
-from tui.pki.diagnose import Policy, Report, _all_issuers, diagnose, order_is_correct, proper_order, served_sequence
+from tui.pki.diagnose import Policy, Report, diagnose, proper_order, served_sequence
+from tui.pki.order import all_issuers, members_in_order
 from tui.pki.fixes import RepairContext
 from tui.pki.load import LoadError, load_bytes
 from tui.pki.model import Bundle, CertEntry, Origin
@@ -337,8 +338,7 @@ def _reference_proper_order(report: Report) -> list[CertEntry]:
     while progress:
         progress = False
         for entry in members:
-            if entry.sha256 not in placed and any(
-                    report.graph.in_bundle(e) and entry in _all_issuers(report.graph, e) for e in out):
+            if entry.sha256 not in placed and any(entry in _signers(report, e) for e in out):
                 out.append(entry)
                 placed.add(entry.sha256)
                 progress = True
@@ -349,7 +349,18 @@ def _reference_order_is_correct(report: Report) -> bool:
     seq = served_sequence(report)
     if not seq or report.leaf is None or seq[0].sha256 != report.leaf.sha256:
         return False
-    return all(any(seq[i] in _all_issuers(report.graph, e) for e in seq[:i]) for i in range(1, len(seq)))
+    return all(any(seq[i] in _signers(report, e) for e in seq[:i]) for i in range(1, len(seq)))
+
+
+def _signers(report: Report, entry: CertEntry, seen: frozenset[str] = frozenset()) -> list[CertEntry]:
+    """What signed ``entry``, looking through certificates that were not loaded (plain recursion)."""
+    out: list[CertEntry] = []
+    for issuer in all_issuers(report.graph, entry):
+        if report.graph.in_bundle(issuer):
+            out.append(issuer)
+        elif issuer.sha256 not in seen:
+            out += _signers(report, issuer, seen | {issuer.sha256})
+    return out
 
 
 @settings(fuzz_settings, max_examples=150)
@@ -360,7 +371,7 @@ def test_ordering_matches_its_plain_definition(inputs: tuple[Bundle, RepairConte
     report = diagnose(bundle, ctx.anchors, ctx.policy)
     assume(report.leaf is not None)
     assert [e.sha256 for e in proper_order(report)] == [e.sha256 for e in _reference_proper_order(report)]
-    assert order_is_correct(report) == _reference_order_is_correct(report)
+    assert members_in_order(report) == _reference_order_is_correct(report)
 
 
 # --- AIA responses --------------------------------------------------------------------------------

@@ -169,10 +169,12 @@ def test_fifty_deep_chain_is_built_and_the_verifier_limit_is_a_finding(deep50: D
     assert len(chain) == 50
     for child, issuer in zip(chain, chain[1:]):
         assert check_signature(child, issuer) is Sig.OK
-    # honest: the strict verifier gives up long before 50 and that is reported, not called "ok"
-    assert report.verdict == "broken"
-    depth = [x for x in report.findings if "depth" in x.message.lower() or "long" in x.message.lower()]
-    assert depth and all(x.severity == "error" for x in depth)
+    # honest: OpenSSL follows 100 certificates and accepts; the strict verifiers give up long before
+    # 50, and that is reported as what it is, a refusal by strict clients only
+    assert report.client("openssl").accepts and not report.client("webpki-strict").accepts
+    assert report.verdict == "ok"
+    depth = report.by_code("strict-clients-refuse")
+    assert depth and "intermediate" in depth[0].message and "rustls" in depth[0].message
     assert json.loads(data)["chain"] == [e.sha256 for e in chain]
     assert_text_bounded(text)
 
@@ -305,19 +307,20 @@ def test_three_hundred_same_named_issuers_with_key_ids(same_name: SameName, sig_
 
 
 def test_same_named_issuers_without_key_ids(same_name: SameName, sig_counter: SigCounter) -> None:
-    """Without an authorityKeyIdentifier the candidates are tried in load order, at most
-    MAX_CHECKS_PER_CERT per certificate: an issuer among them is found; one beyond is not, and
-    the report then says the chain is broken rather than ok."""
-    early = f.make("early.example", same_name.cas[40], aki=False)
-    with hang_guard(GUARD):
-        report, _, _ = full_report(f.bundle(early, *same_name.cas), trust(same_name.root))
-    assert report.chain[1].sha256 == same_name.cas[40].sha256 and report.path is not None and report.path.trusted
-    late = f.make("late.example", same_name.cas[-1], aki=False)
-    sig_counter.by_child.clear()
-    with hang_guard(GUARD):
-        report, _, _ = full_report(f.bundle(late, *same_name.cas), trust(same_name.root))
-    assert sig_counter.by_child[late.sha256] <= MAX_CHECKS_PER_CERT
-    assert report.verdict == "broken"
+    """Without an authorityKeyIdentifier the candidates are tried in load order until the issuer is
+    found, however far down it is (the graph-wide budget bounds the work). OpenSSL takes the first
+    same-named certificate instead and fails: that order is reported, naming the impostor in front."""
+    for signer in (same_name.cas[40], same_name.cas[-1]):
+        leaf = f.make("nokeyid.example", signer, aki=False)
+        sig_counter.by_child.clear()
+        with hang_guard(GUARD):
+            report, _, _ = full_report(f.bundle(leaf, *same_name.cas), trust(same_name.root))
+        assert report.path is not None and report.path.trusted
+        assert report.chain[1].sha256 == signer.sha256
+        assert sig_counter.by_child[leaf.sha256] <= len(same_name.cas)
+        assert "bad-signature" not in report.codes()
+        assert report.by_code("wrong-order")[0].certificates == (same_name.cas[0].sha256,)
+        assert not report.client("openssl").accepts and report.verdict == "broken"
 
 
 @pytest.mark.parametrize("key_ids", [True, False], ids=["with-key-ids", "without-key-ids"])

@@ -39,12 +39,15 @@ def name(entry: CertEntry) -> str:
 
 
 def validity(entry: CertEntry, at: datetime) -> str:
-    cert = entry.cert
-    if at > cert.not_valid_after_utc:
-        return f"EXPIRED {cert.not_valid_after_utc:%Y-%m-%d}"
-    if at < cert.not_valid_before_utc:
-        return f"not valid before {cert.not_valid_before_utc:%Y-%m-%d}"
-    return f"valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+    if at > entry.not_after:
+        return f"EXPIRED {_day(entry.not_after)}"
+    if at < entry.not_before:
+        return f"not valid before {_day(entry.not_before)}"
+    return f"valid until {_day(entry.not_after)}"
+
+
+def _day(when: datetime) -> str:
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d}"  # strftime pads no year below 1000
 
 
 def render(report: Report, *, color: bool = False, title: str = "") -> str:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 
-from .model import CertEntry, ext_value
+from .model import CertEntry, critical_extension_oids, ext_value
+from .vocabulary import Purpose
 
-IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 STRICT_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
 WEAK_SIGNATURES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "MD5",
@@ -22,7 +21,19 @@ WEAK_SIGNATURES = {
     x509.ObjectIdentifier("1.2.840.113549.1.1.2"): "MD2",
     x509.ObjectIdentifier("1.2.840.113549.1.1.3"): "MD4",
 }
-PURPOSE_OID = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
+# The extensions OpenSSL processes, so may be critical (crypto/x509/v3_purp.c, X509_supported_extension:
+# "If an extension is critical and doesn't appear in this list then the verify process will normally
+# reject the certificate").
+OPENSSL_HANDLED = {
+    "2.16.840.1.113730.1.1": "netscapeCertType", "2.5.29.15": "keyUsage", "2.5.29.17": "subjectAltName",
+    "2.5.29.19": "basicConstraints", "2.5.29.32": "certificatePolicies", "2.5.29.31": "cRLDistributionPoints",
+    "2.5.29.37": "extendedKeyUsage", "1.3.6.1.5.5.7.1.7": "sbgp-ipAddrBlock",
+    "1.3.6.1.5.5.7.1.8": "sbgp-autonomousSysNum", "1.3.6.1.5.5.7.48.1.5": "ocspNoCheck",
+    "2.5.29.36": "policyConstraints", "1.3.6.1.5.5.7.1.14": "proxyCertInfo", "2.5.29.30": "nameConstraints",
+    "2.5.29.33": "policyMappings", "2.5.29.54": "inhibitAnyPolicy",
+}
+EXTENSION_NAMES = {**OPENSSL_HANDLED, "2.5.29.35": "authorityKeyIdentifier", "2.5.29.14": "subjectKeyIdentifier",
+                   "1.3.6.1.5.5.7.1.1": "authorityInfoAccess", "1.3.6.1.4.1.311.21.10": "msApplicationPolicies"}
 
 
 def san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
@@ -40,7 +51,7 @@ def san_names(cert: x509.Certificate) -> list[str]:
     return names
 
 
-def _normalise_host(host: str) -> str:
+def normalise_host(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     try:
         return host.encode("idna").decode("ascii") if any(ord(ch) > 127 for ch in host) else host
@@ -60,7 +71,11 @@ def _dns_match(pattern: str, host: str) -> bool:
 
 
 def matches_host(cert: x509.Certificate, host: str) -> bool:
-    """RFC 6125 matching against subjectAltName only (as browsers and curl do)."""
+    """RFC 6125 matching against the subjectAltName only: browsers, Go and rustls look nowhere else.
+
+    (curl and Python fall back to the CN when there is no subjectAltName; that case is the
+    ``no-subject-alt-name`` finding, see its explanation for the sources.)
+    """
     ext = san(cert)
     if ext is None:
         return False
@@ -70,7 +85,7 @@ def matches_host(cert: x509.Certificate, host: str) -> bool:
         ip = None
     if ip is not None:
         return ip in ext.get_values_for_type(x509.IPAddress)
-    wanted = _normalise_host(host)
+    wanted = normalise_host(host)
     return any(_dns_match(p, wanted) for p in ext.get_values_for_type(x509.DNSName))
 
 
@@ -83,15 +98,20 @@ def common_name(cert: x509.Certificate) -> str | None:
 
 
 def purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
-    """Why the leaf may not be used for ``purpose`` (extended key usage and key usage), or None."""
-    wanted = PURPOSE_OID[purpose]
+    """Why the leaf may not be used for ``purpose`` (extended key usage and key usage), or None.
+
+    As OpenSSL's ``ssl_server`` / ``ssl_client`` purposes do (crypto/x509/v3_purp.c,
+    check_purpose_ssl_server: ``xku_reject`` wants serverAuth itself, ``ku_reject`` wants
+    digitalSignature, keyEncipherment or keyAgreement).
+    """
+    wanted = Purpose(purpose).eku
     eku = ext_value(cert, ExtensionOID.EXTENDED_KEY_USAGE)
     if isinstance(eku, x509.ExtendedKeyUsage):
         usages = list(eku)
         if wanted not in usages:
             if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
-                return (f"only allows anyExtendedKeyUsage; strict clients require {purpose}Auth "
-                        "to be listed explicitly")
+                return (f"only allows anyExtendedKeyUsage; OpenSSL (curl, Python) requires {purpose}Auth "
+                        "to be listed itself")
             names = ", ".join(_eku_name(u) for u in usages) or "nothing"
             return f"is only allowed for {names}, not for {purpose} authentication ({purpose}Auth)"
     ku = ext_value(cert, ExtensionOID.KEY_USAGE)
@@ -100,6 +120,35 @@ def purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
         if not ok:
             return "has a keyUsage without digitalSignature or keyEncipherment, so it cannot take part in a TLS handshake"
     return None
+
+
+def ca_purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
+    """Why an issuing CA's extended key usage excludes ``purpose``, or None (no EKU allows everything).
+
+    As in OpenSSL, the purpose itself must be listed: anyExtendedKeyUsage does not count
+    (crypto/x509/v3_purp.c: ``xku_reject`` tests for the serverAuth or clientAuth bit, and
+    anyExtendedKeyUsage sets only ``XKU_ANYEKU``), although BoringSSL and Go accept it. OpenSSL
+    also counts Netscape's and Microsoft's Server Gated Crypto as serverAuth; BoringSSL does not
+    (pki testdata intermediate-eku-server-gated-crypto), so they do not count here either.
+    """
+    eku = ext_value(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    if not isinstance(eku, x509.ExtendedKeyUsage):
+        return None
+    usages = list(eku)
+    if Purpose(purpose).eku in usages:
+        return None
+    if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
+        return (f"lists anyExtendedKeyUsage but not {purpose}Auth in its extended key usage: OpenSSL (curl, "
+                f"Python) requires {purpose}Auth itself and refuses the chain, while Chrome's verifier and Go "
+                "accept anyExtendedKeyUsage")
+    return (f"restricts its extended key usage to {', '.join(_eku_name(u) for u in usages) or 'nothing'}, so "
+            f"nothing it issues is valid for {purpose} authentication: OpenSSL (curl, Python) and Chrome's "
+            "verifier refuse the chain")
+
+
+def unknown_critical_extensions(cert: x509.Certificate) -> list[str]:
+    """Critical extensions OpenSSL does not handle, by name or dotted OID."""
+    return [EXTENSION_NAMES.get(oid, oid) for oid in critical_extension_oids(cert) if oid not in OPENSSL_HANDLED]
 
 
 def _eku_name(oid: x509.ObjectIdentifier) -> str:
@@ -111,8 +160,11 @@ def not_a_ca(entry: CertEntry, *, is_anchor: bool) -> str | None:
     """Why this issuer may not sign certificates, or None."""
     bc = entry.basic_constraints
     if bc is None:
-        if is_anchor and entry.cert.version == x509.Version.v1:
-            return None  # old v1 roots are trusted as anchors by every client
+        if is_anchor:
+            # A trust anchor without basicConstraints (any v1 root, some v3 ones) is accepted by OpenSSL's
+            # default checks (crypto/x509/v3_purp.c check_ca) and by Chrome's verifier (BoringSSL pki
+            # testdata verify_certificate_chain_unittest/root-lacks-basic-constraints).
+            return None
         return "it has no basicConstraints extension marking it as a CA"
     if not bc.ca:
         return "its basicConstraints says it is not a CA (CA:FALSE)"
@@ -123,7 +175,13 @@ def not_a_ca(entry: CertEntry, *, is_anchor: bool) -> str | None:
 
 
 def weak_key(cert: x509.Certificate) -> str | None:
-    """A description of a key strict clients refuse, or None."""
+    """A description of a key below what clients enforce, or None.
+
+    The CA/Browser Forum Baseline Requirements (6.1.5) allow RSA keys of 2048 bits and more and the
+    curves P-256, P-384 and P-521; OpenSSL at security level 2, the default of Debian's and
+    Ubuntu's builds (openssl.cnf CipherString DEFAULT@SECLEVEL=2), refuses RSA keys under 2048 bits
+    ("EE certificate key too weak"). The strict verifier judges the other key types.
+    """
     try:
         key = cert.public_key()
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - unknown key types raise their own errors
@@ -134,17 +192,19 @@ def weak_key(cert: x509.Certificate) -> str | None:
         return f"a DSA key ({key.key_size} bits); DSA is no longer accepted for TLS"
     if isinstance(key, ec.EllipticCurvePublicKey):
         if key.curve.name not in STRICT_CURVES:
-            return f"an EC key on the curve {key.curve.name}; clients accept P-256, P-384 and P-521"
+            return (f"an EC key on the curve {key.curve.name}; the CA/Browser Forum allows only P-256, P-384 and "
+                    "P-521")
         return None
     if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        return None  # judged by the strict verifier (browsers refuse EdDSA certificates)
+        return None  # judged by the strict verifier (the Baseline Requirements allow no EdDSA keys)
     return "a public key of a type clients cannot use"
 
 
 def extension_problem(cert: x509.Certificate) -> str | None:
-    """Why the certificate's extensions cannot be read (duplicates, malformed values), or None.
+    """Why cryptography cannot read the certificate's extensions as a whole, or None.
 
-    Every client refuses such a certificate; the engine's other checks see its extensions as absent.
+    The engine then reads them one by one (:func:`tui.pki.model.extensions_one_by_one`); whether a
+    client refuses the certificate is for the client matrix to say.
     """
     try:
         cert.extensions
@@ -154,6 +214,12 @@ def extension_problem(cert: x509.Certificate) -> str | None:
 
 
 def weak_signature(cert: x509.Certificate) -> str | None:
+    """The weak digest a certificate is signed with (MD2, MD4, MD5, SHA-1), or None.
+
+    OpenSSL 3 counts SHA-1 signatures as 63 bits of security and MD5 as 39, below the 80 of libssl's
+    default security level 1 (crypto/x509/x509_set.c, x509_sig_info_init), so curl and Python refuse
+    them; Go refuses SHA-1 signatures since Go 1.18 (release notes, crypto/x509).
+    """
     return WEAK_SIGNATURES.get(cert.signature_algorithm_oid)
 
 

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+from cryptography.x509.oid import ExtensionOID
 
 from . import checks
-from .graph import Path, Sig, SignerGraph, check_signature
+from .graph import CHECK_BUDGET_BASE, MAX_CHECKS_PER_CERT, Path, Sig, SignerGraph, check_signature
 from .model import Bundle, CertEntry, KeyEntry, ext_value
-from .second_opinion import second_opinion
+from .order import order_is_correct, order_problems, proper_order, served_sequence
+from .refusals import client_findings
 from .speed import paused_gc
 from .stores import CertPool, TrustStore
-from .vocabulary import FIX_FOR, SEVERITY, Role, Validity
+from .verifiers import ClientVerdict, Served, client_matrix, relevant_anchors, served_for_clients
+from .vocabulary import FIX_FOR, SEVERITY, Code, Purpose, Role, Validity
+
+__all__ = [
+    "CertFacts", "Finding", "Policy", "Report", "choose_leaf", "diagnose", "leaf_candidates", "order_is_correct",
+    "proper_order", "served_sequence", "unique_certs", "validity_state",
+]
 
 EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
-PURPOSE_EKU = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,11 @@ class Finding:
 
 def validity_state(entry: CertEntry, at: datetime) -> Validity:
     """Whether ``entry`` is valid at ``at``, expired, not valid yet, or expires within EXPIRES_SOON."""
-    cert = entry.cert
-    if at < cert.not_valid_before_utc:
+    if at < entry.not_before:
         return Validity.NOT_YET_VALID
-    if at > cert.not_valid_after_utc:
+    if at > entry.not_after:
         return Validity.EXPIRED
-    return Validity.EXPIRES_SOON if cert.not_valid_after_utc - at <= EXPIRES_SOON else Validity.VALID
+    return Validity.EXPIRES_SOON if entry.not_after - at <= EXPIRES_SOON else Validity.VALID
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class Report:
     path: Path | None
     roles: list[str]
     findings: list[Finding] = field(default_factory=list)
-    strict_error: str | None = None
+    clients: tuple[ClientVerdict, ...] = ()  # what real verifiers say about the served chain
 
     @cached_property
     def certificates(self) -> tuple[CertFacts, ...]:
@@ -139,6 +143,15 @@ class Report:
     def chain(self) -> tuple[CertEntry, ...]:
         return self.path.certs if self.path is not None else ()
 
+    def number(self, entry: CertEntry) -> int | None:
+        """The ``#N`` of a loaded certificate (its first place in load order, from 1), None if not loaded."""
+        facts = self.facts(entry)
+        return facts.number if facts is not None else None
+
+    def client(self, name: str) -> ClientVerdict | None:
+        """One verifier's verdict by name (``openssl``, ``webpki-strict``), None when it did not run."""
+        return next((c for c in self.clients if c.name == name), None)
+
     @property
     def verdict(self) -> str:
         return "broken" if any(f.severity == "error" for f in self.findings) else "ok"
@@ -158,19 +171,21 @@ class Report:
             "schema": 1,
             "verdict": self.verdict,
             "certificates": [
-                {"index": i, "sha256": e.sha256, "subject": e.subject, "issuer": e.issuer,
-                 "source": e.origin.label, "role": self.roles[i],
-                 "not_before": _iso(e.cert.not_valid_before_utc), "not_after": _iso(e.cert.not_valid_after_utc)}
-                for i, e in enumerate(self.bundle.certs)
+                {"index": c.index, "number": c.number, "sha256": c.entry.sha256, "subject": c.entry.subject,
+                 "issuer": c.entry.issuer, "source": c.entry.origin.label, "role": c.role,
+                 "not_before": _iso(c.entry.not_before), "not_after": _iso(c.entry.not_after)}
+                for c in self.certificates
             ],
             "chain": [e.sha256 for e in self.chain],
             "trusted": bool(self.path and self.path.trusted),
+            "clients": [c.to_json() for c in self.clients],
             "findings": [f.to_json() for f in self.findings],
         }
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    w = when.astimezone(timezone.utc)
+    return f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}Z"
 
 
 def unique_certs(bundle: Bundle) -> list[CertEntry]:
@@ -236,7 +251,6 @@ def _diagnose(
     bundle: Bundle, anchors: TrustStore, policy: Policy, leaf: CertEntry | None, pools: tuple[CertPool, ...],
     hints: CertPool | None,
 ) -> Report:
-    at = policy.when
     unique = unique_certs(bundle)
     graph = SignerGraph(unique, anchors, pools)
     findings: list[Finding] = []
@@ -249,21 +263,18 @@ def _diagnose(
     if leaf is None:
         leaf = choose_leaf(candidates, bundle.keys, policy.host)
 
-    path = graph.best_path(leaf, at) if leaf is not None else None
+    path = graph.best_path(leaf, policy.when) if leaf is not None else None
     reach = graph.reachable(leaf) if leaf is not None else {e.sha256 for e in unique}
     roles = _roles(bundle, leaf, reach, graph)
     report = Report(bundle, policy, graph, leaf, path, roles, findings)
 
     if leaf is not None and path is not None:
         report.path = path = _clean_path(report)
-        _order_findings(report, unique, add)
+        problems = order_problems(report)
+        if problems is not None:
+            add("wrong-order", *problems)
         _path_findings(report, add, hints)
         _chain_findings(report, add)
-        strict = second_opinion(report)
-        if strict is not None:
-            report.strict_error = strict.raw
-            if not strict.explained_by(report.codes()):
-                findings.append(Finding("rejected", tuple(c.sha256 for c in strict.certs), strict.message))
         if not path.trusted and not report.errors:  # never call an untrusted chain ok
             add("missing-intermediate", [path.top], f"No path from {_q(leaf)} reaches a trust anchor.")
     elif unique:
@@ -279,10 +290,25 @@ def _diagnose(
     _key_findings(report, unique, add)
     if graph.exhausted:
         add("rejected", [leaf] if leaf is not None else [],
-            f"chaindoctor stopped after {graph.checks} signature checks: too many certificates share the same "
-            "issuer names, so the signer graph may be incomplete. Strict clients give up on such bundles too.")
+            f"chaindoctor stopped after {graph.checks} signature checks, its budget for this bundle "
+            f"({CHECK_BUDGET_BASE} plus four per certificate): too many certificates share the same issuer "
+            "names, so the signer graph may be incomplete and the chain cannot be vouched for.")
+    if leaf is not None and not pools:  # with repair pools the report is about a chain not served yet
+        report.clients = client_matrix(_served(report))
+        findings += client_findings(report)
     findings.sort(key=lambda f: ("error", "warning", "info").index(f.severity))
     return report
+
+
+def _served(report: Report) -> Served:
+    """What a client receives and trusts, with the policy's time, purpose and host."""
+    assert report.leaf is not None
+    policy = report.policy
+    ordered = report.bundle.ordered and policy.judge_order and report.graph.in_bundle(report.leaf)
+    chain = report.chain if report.chain and report.chain[0] == report.leaf else (report.leaf,)
+    certs = served_for_clients(report.bundle.certs, chain, ordered=ordered)
+    anchors = relevant_anchors(certs, report.graph.anchors)
+    return Served(certs, anchors, policy.when, Purpose(policy.purpose), policy.host, policy.max_chain_depth)
 
 
 def _roles(bundle: Bundle, leaf: CertEntry | None, reach: set[str], graph: SignerGraph) -> list[str]:
@@ -308,78 +334,7 @@ def _q(entry: CertEntry) -> str:
     return f"'{entry.subject}'"
 
 
-# --- order, path end, duplicates and extras ---------------------------------------------------
-
-
-def served_sequence(report: Report) -> list[CertEntry]:
-    """The loaded certificates that belong to the chain (no duplicates, no extras), as served."""
-    return [e for e, role in zip(report.bundle.certs, report.roles) if role not in ("duplicate", "extra")]
-
-
-def proper_order(report: Report) -> list[CertEntry]:
-    """Leaf first, then the chosen path, then other issuers each after a certificate it signed."""
-    assert report.leaf is not None
-    members = served_sequence(report)
-    position: dict[str, int] = {}
-    for i, entry in enumerate(members):
-        position.setdefault(entry.sha256, i)
-    out = [e for e in report.chain if e.sha256 in position]
-    placed = {e.sha256 for e in out}
-    # Passes over the served order place each certificate that signed one already placed. The passes
-    # are simulated with a heap of (pass, position): a long chain served backwards stays n log n.
-    heap: list[tuple[int, int]] = []
-
-    def release(entry: CertEntry, at_pass: int, at: int) -> None:
-        if not report.graph.in_bundle(entry):
-            return
-        for issuer in _all_issuers(report.graph, entry):
-            j = position.get(issuer.sha256)
-            if j is not None and issuer.sha256 not in placed:
-                placed.add(issuer.sha256)
-                heapq.heappush(heap, (at_pass if j > at else at_pass + 1, j))
-
-    for entry in list(out):
-        release(entry, 0, -1)
-    while heap:
-        at_pass, j = heapq.heappop(heap)
-        out.append(members[j])
-        release(members[j], at_pass, j)
-    out += [e for e in members if e.sha256 not in placed]
-    return out
-
-
-def _all_issuers(graph: SignerGraph, entry: CertEntry) -> list[CertEntry]:
-    return graph.issuers(entry) + graph.claimed_issuers(entry)
-
-
-def order_is_correct(report: Report) -> bool:
-    """Leaf first, and every later certificate signs one served before it."""
-    seq = served_sequence(report)
-    if not seq or report.leaf is None or seq[0].sha256 != report.leaf.sha256:
-        return False
-    signers: set[str] = set()  # everything that signed a certificate served so far
-    for i in range(1, len(seq)):
-        signers.update(e.sha256 for e in _all_issuers(report.graph, seq[i - 1]))
-        if seq[i].sha256 not in signers:
-            return False
-    return True
-
-
-def _order_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
-    if not report.policy.judge_order or not report.bundle.ordered or order_is_correct(report):
-        return
-    seq = served_sequence(report)
-    want = proper_order(report)
-    moved = [e for i, e in enumerate(seq) if want[i].sha256 != e.sha256]
-    first: dict[str, int] = {}
-    for i, entry in enumerate(report.bundle.certs, 1):
-        first.setdefault(entry.sha256, i)
-    number = {e.sha256: first[e.sha256] for e in seq}
-    served = ", ".join(f"#{number[e.sha256]}" for e in seq)
-    right = ", ".join(f"#{number[e.sha256]}" for e in want)
-    add("wrong-order", moved or seq[:1],
-        f"The certificates are served as {served} but should be {right}: the leaf {_q(want[0])} first, "
-        "each certificate followed by the one that signed it.")
+# --- path end, duplicates and extras -----------------------------------------------------------
 
 
 def _path_findings(report: Report, add, hints: CertPool | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -433,8 +388,11 @@ def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> Non
         return
     extras = [e for e, role in zip(report.bundle.certs, report.roles) if role == "extra"]
     for entry in extras:
+        unchecked = (f" chaindoctor did not check whether it signed a certificate of the chain: once an issuer "
+                     f"is found it tries at most {MAX_CHECKS_PER_CERT} more same-named certificates "
+                     "(MAX_CHECKS_PER_CERT)." if entry.sha256 in report.graph.skipped else "")
         add("extra-cert", [entry], f"{_q(entry)} is on no path from the leaf {_q(report.leaf)}; it is "
-            "sent for nothing and can confuse clients.")
+            f"sent for nothing and can confuse clients.{unchecked}")
 
 
 def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
@@ -462,24 +420,22 @@ def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type
 # --- checks on each certificate of the chosen chain --------------------------------------------
 
 
-def _has_errors(report: Report, path: Path, *, strict: bool) -> bool:
-    """Whether the checks on the certificates of ``path`` (and the strict verifier) find an error."""
+def _has_errors(report: Report, path: Path) -> bool:
+    """Whether chaindoctor's checks on the certificates of ``path`` find an error."""
     trial = Report(report.bundle, report.policy, report.graph, report.leaf, path, report.roles)
     codes: list[str] = []
     _chain_findings(trial, lambda code, certs, msg: codes.append(code))
-    if any(SEVERITY[c] == "error" for c in codes):
-        return True
-    return strict and second_opinion(trial) is not None
+    return any(SEVERITY[c] == "error" for c in codes)
 
 
 def _clean_path(report: Report) -> Path:
     """The shortest trusted path, unless it has an error another trusted path avoids (then that one)."""
     path = report.path
     assert path is not None and report.leaf is not None
-    if not path.trusted or not _has_errors(report, path, strict=False):
+    if not path.trusted or not _has_errors(report, path):
         return path
     for alt in report.graph.trusted_paths(report.leaf, MAX_ALTERNATIVES):
-        if alt.certs != path.certs and not _has_errors(report, alt, strict=True):
+        if alt.certs != path.certs and not _has_errors(report, alt):
             return alt
     return path
 
@@ -494,64 +450,92 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
 
     for entry in chain:
         cert = entry.cert
-        if at < cert.not_valid_before_utc:
-            add("not-yet-valid", [entry], f"{_q(entry)} is not valid until {_iso(cert.not_valid_before_utc)}.")
-        elif at > cert.not_valid_after_utc:
-            add("expired", [entry], f"{_q(entry)} expired on {_iso(cert.not_valid_after_utc)}.")
-        elif cert.not_valid_after_utc - at <= EXPIRES_SOON:
-            days = (cert.not_valid_after_utc - at).days
-            add("expires-soon", [entry], f"{_q(entry)} expires in {days} day(s), on {_iso(cert.not_valid_after_utc)}.")
-        unreadable = checks.extension_problem(cert)
-        if unreadable:
-            add("rejected", [entry], f"The extensions of {_q(entry)} cannot be read ({unreadable}); every "
-                "client refuses such a certificate. Re-issue it.")
+        if at < entry.not_before:
+            add("not-yet-valid", [entry], f"{_q(entry)} is not valid until {_iso(entry.not_before)}.")
+        elif at > entry.not_after:
+            add("expired", [entry], f"{_q(entry)} expired on {_iso(entry.not_after)}.")
+        elif entry.not_after - at <= EXPIRES_SOON:
+            days = (entry.not_after - at).days
+            add("expires-soon", [entry], f"{_q(entry)} expires in {days} day(s), on {_iso(entry.not_after)}.")
         weak = checks.weak_key(cert)
         if weak:
-            add("weak-key", [entry], f"{_q(entry)} has {weak}; strict clients refuse it.")
-        if entry is not anchor or not graph.is_self_signed(entry):
+            add("weak-key", [entry], f"{_q(entry)} has {weak}; clients that enforce a minimum key strength "
+                "refuse it.")  # source: see checks.weak_key
+        if entry is not anchor:
             algo = checks.weak_signature(cert)
-            if algo and not (entry is anchor):
-                add("weak-signature", [entry], f"{_q(entry)} is signed with {algo}, which clients no longer accept.")
+            if algo:
+                add("weak-signature", [entry], f"{_q(entry)} is signed with {algo}, which OpenSSL 3 (curl, Python) "
+                    "and Go no longer accept.")  # source: see checks.weak_signature
+        unknown = checks.unknown_critical_extensions(cert)
+        if unknown:
+            add("rejected", [entry], f"{_q(entry)} has an extension marked critical that OpenSSL does not "
+                f"handle ({', '.join(unknown[:3])}); a verifier must refuse a certificate with a critical "
+                "extension it does not know, and OpenSSL (curl, Python) and Chrome's verifier do. Re-issue "
+                "it without that extension, or with the extension not critical.")
+            # source: RFC 5280 4.2; OpenSSL crypto/x509/v3_purp.c X509_supported_extension; BoringSSL
+            # pki testdata verify_certificate_chain_unittest/{target,intermediate}-unknown-critical-extension
 
     for i, issuer in enumerate(chain[1:], start=1):
+        child = chain[i - 1]
+        if graph.unchecked(child, issuer) and not checks.weak_signature(child.cert):
+            oid = child.cert.signature_algorithm_oid
+            add("rejected", [child], f"{_q(child)} is signed with an algorithm chaindoctor cannot verify "
+                f"({getattr(oid, '_name', '') or oid.dotted_string}); OpenSSL and other clients that do not "
+                "know it refuse the certificate.")
         problem = checks.not_a_ca(issuer, is_anchor=issuer is anchor)
         if problem:
-            add("not-a-ca", [issuer], f"{_q(issuer)} signed {_q(chain[i - 1])} but {problem}.")
+            add("not-a-ca", [issuer], f"{_q(issuer)} signed {_q(child)} but {problem}.")
         bc = issuer.basic_constraints
         if bc is not None and bc.ca and bc.path_length is not None:
             below = [c for c in chain[1:i] if not c.self_issued]
             if len(below) > bc.path_length:
-                add("path-length-exceeded", [issuer], f"{_q(issuer)} allows {bc.path_length} intermediate(s) "
-                    f"below it (pathLenConstraint) but the chain has {len(below)}.")
+                beyond = below[-(bc.path_length + 1)]  # the first CA, counted down from the issuer, too many
+                add("path-length-exceeded", [issuer, beyond], f"{_q(issuer)} allows {bc.path_length} "
+                    f"intermediate(s) below it (pathLenConstraint) but the chain has {len(below)}: {_q(beyond)} "
+                    "is one too many.")
         nc = ext_value(issuer.cert, ExtensionOID.NAME_CONSTRAINTS)
         if isinstance(nc, x509.NameConstraints):
-            for child in chain[:i]:
-                bad = checks.name_constraint_violations(child.cert, nc, is_leaf=child is leaf)
+            for below_entry in chain[:i]:
+                bad = checks.name_constraint_violations(below_entry.cert, nc, is_leaf=below_entry is leaf)
                 if bad:
-                    add("name-constraints-violated", [child, issuer], f"{_q(child)} has the name {bad[0]}, "
-                        f"outside what {_q(issuer)} may issue for (name constraints).")
+                    add("name-constraints-violated", [below_entry, issuer], f"{_q(below_entry)} has the name "
+                        f"{bad[0]}, outside what {_q(issuer)} may issue for (name constraints).")
                     break
 
-    if policy.host and not checks.matches_host(leaf.cert, policy.host):
-        names = checks.san_names(leaf.cert)
-        shown = ", ".join(names[:5]) if names else "no subjectAltName at all"
-        add("hostname-mismatch", [leaf], f"The leaf {_q(leaf)} is not valid for '{policy.host}'; it names {shown}.")
-
-    eku_problem = checks.purpose_problem(leaf.cert, policy.purpose)
+    _name_findings(report, add)
+    purpose = Purpose(policy.purpose)
+    eku_problem = checks.purpose_problem(leaf.cert, purpose)
     if eku_problem:
         add("wrong-purpose", [leaf], f"The leaf {_q(leaf)} {eku_problem}.")
     for issuer in chain[1:]:
         if issuer is anchor:
-            continue
-        eku = ext_value(issuer.cert, ExtensionOID.EXTENDED_KEY_USAGE)
-        if isinstance(eku, x509.ExtendedKeyUsage) and PURPOSE_EKU[policy.purpose] not in eku and \
-                ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-            add("wrong-purpose", [issuer], f"The CA {_q(issuer)} restricts its extended key usage and does not "
-                f"allow {policy.purpose} authentication, so nothing it issues is valid for that.")
+            continue  # a trust anchor's own constraints are not enforced (OpenSSL: check_purpose trusts it)
+        allowed = checks.ca_purpose_problem(issuer.cert, purpose)
+        if allowed:
+            add("wrong-purpose", [issuer], f"The CA {_q(issuer)} {allowed}.")
+            # source: OpenSSL crypto/x509/v3_purp.c check_purpose_ssl_server (xku_reject also for CAs);
+            # BoringSSL pki testdata verify_certificate_chain_unittest/intermediate-eku-clientauth/serverauth.test
 
-    # certificates of the chosen path whose signature failed against every same-named issuer
     for entry in chain:
-        if not graph.issuers(entry) and graph.claimed_issuers(entry):
+        if not graph.issuers(entry) and graph.claimed_issuers(entry) and not graph.exhausted:
             claimed = graph.claimed_issuers(entry)[0]
             add("bad-signature", [entry], f"{_q(entry)} names '{entry.issuer}' as its issuer, but the key of "
                 f"{_q(claimed)} did not sign it (the certificate was altered or signed by another key).")
+
+
+def _name_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+    """The leaf's names: a subjectAltName for a server, and the host asked for."""
+    leaf, policy = report.leaf, report.policy
+    assert leaf is not None
+    if Purpose(policy.purpose) is Purpose.SERVER and checks.san(leaf.cert) is None:
+        for_host = f" for '{policy.host}'" if policy.host else ""
+        add("no-subject-alt-name", [leaf], f"The leaf {_q(leaf)} has no subjectAltName, so no host name can "
+            f"match it{for_host}: browsers, Go and rustls ignore the subject's CN. Re-issue it with the host "
+            "names in the subjectAltName extension.")
+        # source: CA/B Forum BR 7.1.2.7.12 (subjectAltName required); Go crypto/x509 verify.go (the CN is
+        # not used as a host name since Go 1.15); rustls-webpki verify only reads subjectAltName
+        return
+    if policy.host and not checks.matches_host(leaf.cert, policy.host):
+        names = checks.san_names(leaf.cert)
+        shown = ", ".join(names[:5]) if names else "no DNS name or IP address"
+        add("hostname-mismatch", [leaf], f"The leaf {_q(leaf)} is not valid for '{policy.host}'; it names {shown}.")

@@ -20,7 +20,7 @@ from .model import CertEntry
 from .stores import CertPool, TrustStore
 
 MAX_PATH = 64  # no path is searched beyond this many certificates
-MAX_CHECKS_PER_CERT = 64  # signature checks against same-named candidates, per certificate
+MAX_CHECKS_PER_CERT = 64  # further signature checks per certificate once one issuer is found (cached ones are free)
 CHECK_BUDGET_BASE = 2048  # graph-wide signature checks: this many plus four per loaded certificate
 MAX_PARTIAL_PATHS = 1024  # partial paths explored when listing alternative trusted paths
 
@@ -91,7 +91,8 @@ class SignerGraph:
         self._claimed: dict[str, list[CertEntry]] = {}
         self._unchecked: dict[str, set[str]] = {}
         self._rekeyed: dict[str, list[CertEntry]] = {}
-        self._sig_cache: dict[tuple[str, bytes], Sig] = {}
+        self._sig_cache: dict[tuple[str, bytes], Sig] = {}  # (certificate, issuer key) -> result
+        self.skipped: set[str] = set()  # candidates left unchecked by MAX_CHECKS_PER_CERT
         self.budget = CHECK_BUDGET_BASE + 4 * len(self.loaded)
         self.checks = 0
         self.exhausted = False  # True once the budget ran out: the graph may then be incomplete
@@ -133,12 +134,16 @@ class SignerGraph:
         claimed: list[CertEntry] = []
         unchecked: set[str] = set()
         candidates, self._rekeyed[child.sha256] = self._candidates(child)
+        checks = 0  # checks made after the first issuer was found
         for n, cand in enumerate(candidates):
-            if n >= MAX_CHECKS_PER_CERT:
+            cached = (child.sha256, cand.spki) in self._sig_cache
+            if not cached and verified and checks >= MAX_CHECKS_PER_CERT:
+                self.skipped.update(c.sha256 for c in candidates[n:])  # said in their extra-cert findings
                 break
             sig = self._sig(child, cand)
-            if sig is None:
+            if sig is None:  # the graph-wide budget ran out: reported as such (``exhausted``)
                 break
+            checks += bool(verified) and not cached
             if sig is Sig.OK and cand.sha256 == child.sha256 and not cand.aki:
                 verified.append(cand)  # self-signed without key ids: other same-named keys are not tried
                 break
@@ -190,7 +195,7 @@ class SignerGraph:
         """
         if entry.sha256 in self.anchors or entry.self_issued:
             return entry
-        for cand in self.anchors.by_subject(entry.subject_der):
+        for cand in self.anchors.by_subject_key(entry.subject_key):
             if cand.spki == entry.spki:
                 return cand
         return entry
@@ -244,9 +249,9 @@ class SignerGraph:
             partial = queue.popleft()
             if len(partial) >= MAX_PATH:
                 continue
-            keys = {(e.subject_der, e.spki) for e in partial}
+            keys = {(e.subject_key, e.spki) for e in partial}
             for issuer in self._next(partial[-1]):
-                if (issuer.subject_der, issuer.spki) in keys:
+                if (issuer.subject_key, issuer.spki) in keys:
                     continue
                 if self.is_anchor(issuer):
                     yield Path(partial + (self.anchor_for(issuer),), True, "anchor")
@@ -296,12 +301,18 @@ class SignerGraph:
         return tuple(reversed(chain))
 
     def reachable(self, leaf: CertEntry, *, include_claimed: bool = True) -> set[str]:
-        """Fingerprints of every certificate on some path up from ``leaf``."""
+        """Fingerprints of every certificate on some path up from ``leaf``.
+
+        A certificate's claimed issuers (right name, wrong key) count only when none of its
+        candidates verified: next to the real issuer, same-named impostors are extras.
+        """
         seen = {leaf.sha256}
         stack = [leaf]
         while stack:
             node = stack.pop()
-            ups = self.issuers(node) + (self.claimed_issuers(node) if include_claimed else [])
+            ups = self.issuers(node)
+            if include_claimed and not ups:
+                ups = self.claimed_issuers(node)
             for issuer in ups:
                 if issuer.sha256 not in seen:
                     seen.add(issuer.sha256)
@@ -310,5 +321,4 @@ class SignerGraph:
 
 
 def _valid_at(entry: CertEntry, at: datetime) -> bool:
-    cert = entry.cert
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
+    return entry.valid_at(at)

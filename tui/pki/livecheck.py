@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypedDict
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from .endpoints import LiveChain
+from .load import LoadError, cert_from_der
 from .model import CertEntry, Origin
 from .ocsp import Staple, StapleFacts, check_staple
 from .text import shorten
@@ -178,8 +179,8 @@ def staple_for(chain: LiveChain, report: Report | None = None) -> Staple:
 
 def _entry(der: bytes, chain: LiveChain) -> CertEntry | None:
     try:
-        return CertEntry.from_der(der, Origin(chain.endpoint.label, container="live"))
-    except ValueError:
+        return cert_from_der(der, Origin(chain.endpoint.label, container="live"))
+    except LoadError:
         return None
 
 

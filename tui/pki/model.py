@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from datetime import datetime, timezone
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtensionOID
+
+from .der import raw_extensions, raw_names, tbs_layout, with_only
+from .names import canonical
 
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -50,10 +55,6 @@ class CertEntry:
     def from_cert(cls, cert: x509.Certificate, origin: Origin) -> CertEntry:
         return cls(cert, cert.public_bytes(serialization.Encoding.DER), origin)
 
-    @classmethod
-    def from_der(cls, der: bytes, origin: Origin) -> CertEntry:
-        return cls(x509.load_der_x509_certificate(der), der, origin)
-
     @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.der).hexdigest()
@@ -61,14 +62,24 @@ class CertEntry:
     @cached_property
     def subject_der(self) -> bytes:
         """The subject Name exactly as encoded in the certificate."""
-        names = _raw_names(self.der)
+        names = raw_names(self.der)
         return names[1] if names else self.cert.subject.public_bytes()
 
     @cached_property
     def issuer_der(self) -> bytes:
         """The issuer Name exactly as encoded in the certificate."""
-        names = _raw_names(self.der)
+        names = raw_names(self.der)
         return names[0] if names else self.cert.issuer.public_bytes()
+
+    @cached_property
+    def subject_key(self) -> bytes:
+        """The subject in the canonical form names are matched by (RFC 5280 §7.1, as OpenSSL does)."""
+        return canonical(self.subject_der)
+
+    @cached_property
+    def issuer_key(self) -> bytes:
+        """The issuer name in the canonical form names are matched by."""
+        return canonical(self.issuer_der)
 
     @cached_property
     def subject(self) -> str:
@@ -77,6 +88,19 @@ class CertEntry:
     @cached_property
     def issuer(self) -> str:
         return _name(self.cert.issuer)
+
+    @cached_property
+    def not_before(self) -> datetime:
+        """Start of validity; a time Python cannot represent (the year 0) reads as the earliest one."""
+        return _time(lambda: self.cert.not_valid_before_utc)
+
+    @cached_property
+    def not_after(self) -> datetime:
+        """End of validity; a time Python cannot represent (the year 0) reads as the earliest one."""
+        return _time(lambda: self.cert.not_valid_after_utc)
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.not_before <= at <= self.not_after
 
     @cached_property
     def spki(self) -> bytes:
@@ -88,7 +112,8 @@ class CertEntry:
 
     @cached_property
     def self_issued(self) -> bool:
-        return self.subject_der == self.issuer_der
+        """Subject and issuer are the same name (RFC 5280 §3.2 "self-issued")."""
+        return self.subject_key == self.issuer_key
 
     @cached_property
     def ski(self) -> bytes | None:
@@ -178,11 +203,69 @@ class Bundle:
         return Bundle(certs, self.keys, self.unreadable, self.sources)
 
 
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _time(read: Callable[[], datetime]) -> datetime:
+    try:
+        return read()
+    except ValueError:  # e.g. GeneralizedTime 00000101000000Z: "year 0 is out of range"
+        return EARLIEST
+
+
 def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension | None:
     try:
         return cert.extensions.get_extension_for_oid(oid)
-    except Exception:  # noqa: BLE001 - absent, duplicated or malformed extensions all read as "none"
+    except x509.ExtensionNotFound:
         return None
+    except Exception:  # noqa: BLE001 - one unreadable extension fails the whole set: read them one by one
+        return extensions_one_by_one(cert).get(oid.dotted_string)
+
+
+@lru_cache(maxsize=256)
+def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension]:
+    """The extensions cryptography can read, each on its own, by dotted OID.
+
+    Used when the set as a whole does not parse. An extension that fails alone, or that occurs
+    more than once, is left out (it reads as absent, as it does for OpenSSL's extension cache).
+    """
+    der = cert.public_bytes(_DER)
+    layout = tbs_layout(der)
+    if layout is None:
+        return {}
+    found: dict[str, x509.Extension] = {}
+    repeated: set[str] = set()
+    seen: set[str] = set()
+    for raw in raw_extensions(der, layout):
+        dotted = _dotted(raw.oid)
+        (repeated if dotted in seen else seen).add(dotted)
+        try:
+            ext = x509.load_der_x509_certificate(with_only(der, layout, raw)).extensions[0]
+        except Exception:  # noqa: BLE001 - this one extension is malformed or unsupported
+            continue
+        found.setdefault(ext.oid.dotted_string, ext)
+    return {k: v for k, v in found.items() if k not in repeated}
+
+
+def critical_extension_oids(cert: x509.Certificate) -> list[str]:
+    """Dotted OIDs of every extension marked critical, read from the DER (parsed or not)."""
+    der = cert.public_bytes(_DER)
+    return [_dotted(raw.oid) for raw in raw_extensions(der) if raw.critical]
+
+
+def _dotted(body: bytes) -> str:
+    """An OID's dotted text from its DER body (bounded by the body's length)."""
+    values: list[int] = []
+    n = 0
+    for byte in body:
+        n = (n << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            values.append(n)
+            n = 0
+    if not values:
+        return "?"
+    first = min(values[0] // 40, 2)
+    return ".".join(str(v) for v in [first, values[0] - 40 * first, *values[1:]])
 
 
 def ext_value(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> object | None:
@@ -196,36 +279,8 @@ def ext_critical(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool | N
     return ext.critical if ext is not None else None
 
 
-def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, value start, value end) of the DER element at ``pos``."""
-    tag, first = der[pos], der[pos + 1]
-    if first < 0x80:
-        return tag, pos + 2, pos + 2 + first
-    n = first & 0x7F
-    start = pos + 2 + n
-    return tag, start, start + int.from_bytes(der[pos + 2:start], "big")
-
-
-def _raw_names(der: bytes) -> tuple[bytes, bytes] | None:
-    """(issuer, subject) Name encodings sliced from a certificate's DER, without building objects."""
-    try:
-        _, tbs, _ = _tlv(der, 0)  # Certificate ::= SEQUENCE { tbsCertificate, ... }
-        _, pos, _ = _tlv(der, tbs)  # TBSCertificate ::= SEQUENCE {
-        tag, _, end = _tlv(der, pos)
-        if tag == 0xA0:  # [0] version
-            pos = end
-            tag, _, end = _tlv(der, pos)
-        _, _, pos = _tlv(der, end)  # serialNumber, then signature AlgorithmIdentifier
-        _, _, issuer_end = _tlv(der, pos)
-        issuer = der[pos:issuer_end]
-        _, _, subject_start = _tlv(der, issuer_end)  # validity
-        _, _, subject_end = _tlv(der, subject_start)
-        subject = der[subject_start:subject_end]
-    except IndexError:
-        return None
-    if issuer[:1] != b"\x30" or subject[:1] != b"\x30" or subject_end > len(der):
-        return None
-    return issuer, subject
+_raw_names = raw_names  # the older name, kept for callers of the model module
+_DER = serialization.Encoding.DER
 
 
 def _name(name: x509.Name) -> str:

@@ -147,7 +147,7 @@ class ScanResult:
         """Whole days from the validation time until the leaf expires (negative once expired)."""
         if self.report is None or self.report.leaf is None:
             return None
-        left = self.report.leaf.cert.not_valid_after_utc - self.report.policy.when
+        left = self.report.leaf.not_after - self.report.policy.when
         return int(left.total_seconds() // 86400)
 
     def to_json(self) -> dict[str, object]:

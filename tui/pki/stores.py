@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin
+from .names import canonical
 
 # Where operating systems keep their PEM root bundle, most common first.
 SYSTEM_BUNDLE_PATHS = (
@@ -23,11 +24,12 @@ SYSTEM_BUNDLE_PATHS = (
 
 
 class CertPool:
-    """Certificates indexed by subject name, for finding issuers."""
+    """Certificates indexed by canonical subject name (RFC 5280 §7.1) and by subjectKeyIdentifier."""
 
     def __init__(self, entries: Iterable[CertEntry] = ()) -> None:
         self.entries: list[CertEntry] = []
         self._by_subject: dict[bytes, list[CertEntry]] = {}
+        self._by_key_id: dict[tuple[bytes, bytes], list[CertEntry]] = {}
         self._seen: set[str] = set()
         for entry in entries:
             self.add(entry)
@@ -37,15 +39,33 @@ class CertPool:
             return False
         self._seen.add(entry.sha256)
         self.entries.append(entry)
-        self._by_subject.setdefault(entry.subject_der, []).append(entry)
+        self._by_subject.setdefault(entry.subject_key, []).append(entry)
+        if entry.ski is not None:
+            self._by_key_id.setdefault((entry.subject_key, entry.ski), []).append(entry)
         return True
 
     def candidates(self, child: CertEntry) -> list[CertEntry]:
-        """Certificates whose subject is the child's issuer name (the only possible signers)."""
-        return self._by_subject.get(child.issuer_der, [])
+        """Certificates whose subject matches the child's issuer name (the only possible signers).
 
-    def by_subject(self, subject_der: bytes) -> list[CertEntry]:
-        return self._by_subject.get(subject_der, [])
+        Those whose subjectKeyIdentifier equals the child's authorityKeyIdentifier come first (the
+        likely signer, found in the key-id index), then the others in load order.
+        """
+        found = self._by_subject.get(child.issuer_key, [])
+        aki = child.aki
+        if aki is None or len(found) < 2:
+            return found
+        likely = self._by_key_id.get((child.issuer_key, aki), [])
+        if not likely or len(likely) == len(found):
+            return found
+        return likely + [c for c in found if c.ski != aki]
+
+    def by_subject(self, name_der: bytes) -> list[CertEntry]:
+        """Certificates whose subject matches the Name ``name_der`` (DER, compared canonically)."""
+        return self._by_subject.get(canonical(name_der), [])
+
+    def by_subject_key(self, key: bytes) -> list[CertEntry]:
+        """Certificates whose canonical subject is ``key`` (see :func:`tui.pki.names.canonical`)."""
+        return self._by_subject.get(key, [])
 
     def __contains__(self, sha256: object) -> bool:
         return sha256 in self._seen
@@ -65,11 +85,11 @@ class TrustStore(CertPool):
     def add(self, entry: CertEntry) -> bool:
         added = super().add(entry)
         if added:
-            self._name_keys.add((entry.subject_der, entry.spki))
+            self._name_keys.add((entry.subject_key, entry.spki))
         return added
 
     def is_anchor(self, entry: CertEntry) -> bool:
-        return entry.sha256 in self or (entry.subject_der, entry.spki) in self._name_keys
+        return entry.sha256 in self or (entry.subject_key, entry.spki) in self._name_keys
 
     def with_extra(self, extra: Iterable[CertEntry]) -> TrustStore:
         """A new store with more anchors (e.g. a root the user trusted for this session)."""
