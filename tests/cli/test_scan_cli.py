@@ -10,7 +10,8 @@ import pytest
 
 from tests.tlsserver import issue, serve_tls_many
 from tui.cli import UsageError
-from tui.cli.scan import build_scan_parser, run_scan
+from tui.cli.parse import parser_for
+from tui.cli.scan import run_scan
 
 KINDS = ["ok"] * 35 + ["wrong-host"] * 5 + ["missing"] * 5 + ["closed"] * 5
 
@@ -37,7 +38,7 @@ class Terminal(io.StringIO):
 
 def scan(argv: list[str], err: io.StringIO | None = None) -> tuple[int, str]:
     out = io.StringIO()
-    status = run_scan(build_scan_parser().parse_args(argv), out=out, err=err or io.StringIO())
+    status = run_scan(parser_for("scan").parse_args(argv), out=out, err=err or io.StringIO())
     return status, out.getvalue()
 
 
@@ -104,7 +105,7 @@ def test_usage_errors(tmp_path: Path) -> None:
         with pytest.raises(UsageError) as caught:
             scan(argv)
         assert str(caught.value) == message
-    parser = build_scan_parser()
+    parser = parser_for("scan")
     for argv, words in [(["--jobs", "0", "a.example"], "not a number of jobs between 1 and 256"),
                         (["--sni", "a.test", "--no-sni", "a.example"], "not allowed with argument"),
                         (["--starttls", "gopher", "a.example"], "unknown STARTTLS protocol 'gopher'"),

@@ -16,7 +16,7 @@ from tests.pki.test_live import fake_dns
 from tests.tlsserver import Issued, free_port, issue, serve_tls
 from tui.pki.diagnose import Policy, diagnose
 from tui.pki.endpoints import Endpoint, LiveOptions, not_an_endpoint, parse_server_name
-from tui.pki.live import fetch_chain, refetch
+from tui.pki.live import fetch_chain, fetch_with, refetch
 from tui.pki.livecheck import live_facts, live_findings
 from tui.pki.load import LoadError, load_bytes
 from tui.pki.sources import bundle_from_live, is_endpoint, load_sources
@@ -113,8 +113,8 @@ def test_no_sni_and_explicit_sni(certs: tuple[Issued, Issued, Issued], monkeypat
                    sni_chains={"shop.test": (shop.pem, shop.key_pem)}) as port:
         fake_dns(monkeypatch, {"lb.test": [(LOCAL, port)]})
         endpoint = Endpoint("lb.test", port)
-        silent = LiveOptions(no_sni=True).fetch(endpoint, timeout=5)
-        named = LiveOptions(sni="Shop.Test.").fetch(Endpoint(LOCAL, port), timeout=5)
+        silent = fetch_with(LiveOptions(no_sni=True), endpoint, timeout=5)
+        named = fetch_with(LiveOptions(sni="Shop.Test."), Endpoint(LOCAL, port), timeout=5)
         again = refetch(named, timeout=5)
         again_silent = refetch(silent, timeout=5)
     assert silent.server_name is None and silent.no_sni_leaf_der is None

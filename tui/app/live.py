@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from ..pki.endpoints import LiveChain
-from ..pki.wire import LiveError
 from ..pki.model import Bundle
 from ..pki.session import refreshed_bundle
+from ..pki.wire import LiveError
 from . import render
 from .jobs import Outcome, one_line
 from .screens.dialogs import ConfirmScreen

@@ -164,10 +164,39 @@ def _mtls_parser() -> argparse.ArgumentParser:
     return mtls
 
 
-def _scan_parser() -> argparse.ArgumentParser:
-    from .scan import build_scan_parser
+def _jobs(text: str) -> int:
+    from ..pki.scan import MAX_JOBS
 
-    return build_scan_parser()
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"not a number of jobs between 1 and {MAX_JOBS}: {text!r}")
+    return jobs
+
+
+def _scan_parser() -> argparse.ArgumentParser:
+    from ..pki.scan import DEFAULT_JOBS
+
+    p = Parser(prog="chaindoctor scan", description="Check many live endpoints, one verdict each. Exit 1 when "
+                "any is broken or unreachable.")
+    p.add_argument("endpoints", nargs="*", metavar="ENDPOINT",
+                   help="HOST[:PORT] or https://HOST[:PORT] (default port 443, or the --starttls protocol's)")
+    p.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="read endpoints from FILE ('-' for stdin): one HOST[:PORT] a line, '#' comments")
+    p.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
+                   help=f"endpoints checked at once (default {DEFAULT_JOBS})")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout: one report per endpoint")
+    p.add_argument("--roots", action="append", default=[], metavar="FILE", help="trust anchors, any supported format")
+    p.add_argument("--no-system-roots", action="store_true", help="trust only --roots")
+    p.add_argument("--host", type=parse_host,
+                   help="the name every leaf must be valid for (default: --sni, else each endpoint's HOST)")
+    p.add_argument("--purpose", choices=("server", "client"), default="server", help="what the leaf is used for")
+    p.add_argument("--at", type=parse_time, help="validation time, ISO 8601; default now")
+    p.add_argument("--timeout", type=parse_seconds, default=10.0, help="seconds per connection (default 10)")
+    add_live_options(p)
+    return p
 
 
 _PARSERS = {"app": _app_parser, "check": _check_parser, "fix": _fix_parser, "explain": _explain_parser,

@@ -15,47 +15,15 @@ from pathlib import Path
 from typing import TextIO
 
 from ..pki.endpoints import LiveOptions
-from ..pki.scan import DEFAULT_JOBS, MAX_JOBS, ScanResult, ScanSettings, TargetError, default_port, read_targets, scan
+from ..pki.scan import ScanResult, ScanSettings, TargetError, default_port, read_targets, scan
 from ..pki.stores import load_trust
 from ..pki.text import inert, shorten
-from .parse import Parser, UsageError, add_live_options, parse_host, parse_seconds, parse_time
+from .parse import UsageError
 
 MAX_FILE_BYTES = 16 << 20  # an endpoints file: 16 MiB is some 500,000 lines
 MESSAGE_WIDTH = 200
 LABEL_WIDTH = 40
 VERDICT_WIDTH = len("unreachable")
-
-
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        jobs = 0
-    if not 1 <= jobs <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"not a number of jobs between 1 and {MAX_JOBS}: {text!r}")
-    return jobs
-
-
-def build_scan_parser() -> argparse.ArgumentParser:
-    """The parser of ``chaindoctor scan``."""
-    p = Parser(prog="chaindoctor scan", description="Check many live endpoints, one verdict each. Exit 1 when "
-                "any is broken or unreachable.")
-    p.add_argument("endpoints", nargs="*", metavar="ENDPOINT",
-                   help="HOST[:PORT] or https://HOST[:PORT] (default port 443, or the --starttls protocol's)")
-    p.add_argument("--from", dest="from_file", metavar="FILE",
-                   help="read endpoints from FILE ('-' for stdin): one HOST[:PORT] a line, '#' comments")
-    p.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N",
-                   help=f"endpoints checked at once (default {DEFAULT_JOBS})")
-    p.add_argument("--json", action="store_true", help="JSON Lines on stdout: one report per endpoint")
-    p.add_argument("--roots", action="append", default=[], metavar="FILE", help="trust anchors, any supported format")
-    p.add_argument("--no-system-roots", action="store_true", help="trust only --roots")
-    p.add_argument("--host", type=parse_host,
-                   help="the name every leaf must be valid for (default: --sni, else each endpoint's HOST)")
-    p.add_argument("--purpose", choices=("server", "client"), default="server", help="what the leaf is used for")
-    p.add_argument("--at", type=parse_time, help="validation time, ISO 8601; default now")
-    p.add_argument("--timeout", type=parse_seconds, default=10.0, help="seconds per connection (default 10)")
-    add_live_options(p)
-    return p
 
 
 def _read_endpoints_file(name: str) -> str:

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
 from . import checks
+from .findings import Finding
 from .graph import CHECK_BUDGET_BASE, MAX_CHECKS_PER_CERT, Path, Sig, SignerGraph, check_signature
 from .model import Bundle, CertEntry, KeyEntry, ext_value
 from .order import order_is_correct, order_problems, proper_order, served_sequence
@@ -17,7 +18,7 @@ from .refusals import client_findings
 from .speed import paused_gc
 from .stores import CertPool, TrustStore
 from .verifiers import ClientVerdict, Served, client_matrix, relevant_anchors, served_for_clients
-from .vocabulary import FIX_FOR, SEVERITY, Code, Purpose, Role, Validity
+from .vocabulary import SEVERITY, Purpose, Role, Validity
 
 __all__ = [
     "CertFacts", "Finding", "Policy", "Report", "choose_leaf", "diagnose", "leaf_candidates", "order_is_correct",
@@ -43,27 +44,6 @@ class Policy:
         """The validation time in whole seconds: certificate validity has one-second granularity."""
         at = self.at if self.at is not None else datetime.now(timezone.utc)
         return at.replace(microsecond=0)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem, naming the certificate(s) at fault by SHA-256."""
-
-    code: str
-    certificates: tuple[str, ...]
-    message: str
-
-    @property
-    def severity(self) -> str:
-        return SEVERITY[self.code]
-
-    @property
-    def fix(self) -> str | None:
-        return FIX_FOR.get(self.code)
-
-    def to_json(self) -> dict[str, object]:
-        return {"code": self.code, "severity": self.severity, "certificates": list(self.certificates),
-                "message": self.message, "fix": self.fix}
 
 
 def validity_state(entry: CertEntry, at: datetime) -> Validity:

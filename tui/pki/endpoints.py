@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -142,15 +141,6 @@ class LiveOptions:
         if self.sni is not None:
             return self.sni
         return "" if endpoint.is_ip else endpoint.host
-
-    def fetch(self, endpoint: Endpoint, *, url: bool = False, timeout: float = 10.0,
-              client_cert: Path | None = None, client_key: Path | None = None) -> LiveChain:
-        """:func:`fetch_chain` with these options applied to ``endpoint``."""
-        from .live import fetch_chain  # the TLS engine (pyOpenSSL) loads only when something connects
-
-        return fetch_chain(endpoint, server_name=self.server_name_for(endpoint),
-                           starttls=self.starttls_for(endpoint, url=url), timeout=timeout,
-                           client_cert=client_cert, client_key=client_key)
 
 
 

@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 
 from . import starttls as _starttls
-from .endpoints import Endpoint, LiveChain
+from .endpoints import Endpoint, LiveChain, LiveOptions
 from .hostname import ip_literal
 from .wire import Deadline, LiveError
 
-__all__ = ["CLIENT_CERT_REQUIRED_MESSAGE", "LiveError", "fetch_chain", "refetch"]
+__all__ = ["CLIENT_CERT_REQUIRED_MESSAGE", "LiveError", "fetch_chain", "fetch_with", "refetch"]
 
 #: The message used when the server insists on a client certificate we did not present.
 CLIENT_CERT_REQUIRED_MESSAGE = "the server requires a client certificate; pass --cert and --key"
@@ -430,6 +430,15 @@ def fetch_chain(
     if compare_sni and sni is not None:
         chain = _compare_without_sni(chain, protocol, timeout, budget_end)
     return chain
+
+
+def fetch_with(options: LiveOptions, endpoint: Endpoint, *, url: bool = False, timeout: float = 10.0,
+               client_cert: Path | None = None, client_key: Path | None = None) -> LiveChain:
+    """:func:`fetch_chain` with ``options`` (STARTTLS, SNI) applied to ``endpoint``; a URL SOURCE
+    (``https://...``) speaks TLS from the first byte unless told otherwise."""
+    return fetch_chain(endpoint, server_name=options.server_name_for(endpoint),
+                       starttls=options.starttls_for(endpoint, url=url), timeout=timeout,
+                       client_cert=client_cert, client_key=client_key)
 
 
 def refetch(chain: LiveChain, *, timeout: float = 10.0, client_cert: Path | None = None,

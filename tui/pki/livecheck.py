@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypedDict
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from .endpoints import LiveChain
+from .findings import Finding
 from .load import LoadError, cert_from_der
 from .model import CertEntry, Origin
 from .ocsp import Staple, StapleFacts, check_staple
@@ -24,7 +25,7 @@ from .text import shorten
 from .vocabulary import Code, Severity
 
 if TYPE_CHECKING:
-    from .diagnose import Finding, Report
+    from .diagnose import Report
 
 __all__ = ["LiveFacts", "NoSniFacts", "add_live_findings", "describe", "live_facts", "live_findings", "staple_for"]
 
@@ -65,8 +66,6 @@ def live_findings(chain: LiveChain, report: Report | None = None) -> list[Findin
     ``report`` (the diagnosis of a bundle holding the chain) supplies the leaf's issuer, which
     may be a trust anchor the server does not send, and the validation time (``--at``).
     """
-    from .diagnose import Finding
-
     findings: list[Finding] = []
     leaf = _entry(chain.certificates_der[0], chain) if chain.certificates_der else None
     if leaf is None:

@@ -17,13 +17,14 @@ from cryptography.x509.oid import ExtensionOID
 
 from . import checks
 from .der import tbs_layout
+from .findings import Finding
 from .model import CertEntry, ext_critical
 from .order import before_leaf
 from .verifiers import OPENSSL_STANDS_FOR, ClientVerdict, openssl_error, quote
 from .vocabulary import Code, Severity
 
 if TYPE_CHECKING:
-    from .diagnose import Finding, Report
+    from .diagnose import Report
 
 # Words in the strict verifier's message -> the finding codes that already explain such a refusal.
 _STRICT_EXPLAINED_BY: list[tuple[str, frozenset[Code]]] = [
@@ -59,8 +60,6 @@ _PATH_CODES = frozenset({Code.NOT_A_CA, Code.EXPIRED, Code.NOT_YET_VALID, Code.B
 
 def client_findings(report: Report) -> list[Finding]:
     """The findings the client matrix adds: only refusals no other finding explains."""
-    from .diagnose import Finding
-
     out: list[Finding] = []
     openssl = report.client("openssl")
     if openssl is not None and not openssl.accepts and not _openssl_explained(report, openssl):

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import starttls as _starttls
-from .diagnose import Finding, Policy, Report, diagnose
+from .diagnose import Policy, Report, diagnose
 from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
-from .wire import LiveError
+from .findings import Finding
+from .live import fetch_with
 from .livecheck import add_live_findings, live_facts
 from .sources import bundle_from_live
 from .stores import TrustStore
 from .text import inert, shorten
+from .wire import LiveError
 
 __all__ = ["DEFAULT_JOBS", "ScanResult", "ScanSettings", "Target", "TargetError", "read_targets", "scan"]
 
@@ -162,7 +164,7 @@ def check_target(target: Target, settings: ScanSettings, index: int = 0) -> Scan
     """Fetch, load, diagnose and add the live findings for one target; never raises for a bad endpoint."""
     result = ScanResult(index, target)
     try:
-        chain = settings.live.fetch(target.endpoint, url=target.url, timeout=settings.timeout)
+        chain = fetch_with(settings.live, target.endpoint, url=target.url, timeout=settings.timeout)
     except LiveError as exc:
         result.error = str(exc)
         return result

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
-from .wire import LiveError
 from .load import LoadError, cert_from_der, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
+from .wire import LiveError
 
 
 @dataclass
@@ -68,7 +68,9 @@ def fetch_source(
     its port (see :class:`~tui.pki.live.LiveOptions`).
     """
     try:
-        return live.fetch(endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
+        from .live import fetch_with  # the TLS engine loads only when a SOURCE is live
+
+        return fetch_with(live, endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
                           client_key=client_key)
     except LiveError as exc:
         message = str(exc)
