@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,18 +20,19 @@ from tui.app.forest import Missing
 from tui.app.lessons.content import LESSONS
 from tui.app.lessons.menu import LessonsScreen
 from tui.app.lessons.panel import LessonPanel
-from tui.app.lessons.scenes import lesson_bytes, pair_screen_available
-from tui.app.lessons.text import linked_terms
-from tui.app.lessons.tutor import Tutor, tutor_for
+from tui.app.lessons.scenes import lesson_bytes
+from tui.app.lessons.tutor import Tutor
 from tui.app.screens.dialogs import ConfirmScreen, OpenScreen
 from tui.app.screens.glossary import GlossaryScreen
 from tui.app.screens.help import HelpScreen
+from tui.app.screens.mtls import MtlsScreen
 from tui.app.widgets.signer_tree import SignerTree
 from tui.app.widgets.tables import FindingsTable, ServedOrder
 from tui.cli import parse_request
 from tui.pki.explain import EXPLANATIONS, GLOSSARY, openssl_commands
 
 REPO = Path(__file__).resolve().parents[2]
+GLOSSARY_LINK = re.compile(r"\[\[[^:\]]+:([a-z0-9-]+)\]\]")  # ``[[label:key]]`` in lesson prose
 ROOT = "CN=*.local Root CA"
 FIN = "CN=*.fin.service.local Intermediate CA"
 SERVICE = "CN=*.service.local Intermediate CA"
@@ -45,7 +47,7 @@ def learn_app() -> ChainDoctorApp:
 
 
 def tutor(app: ChainDoctorApp) -> Tutor:
-    return tutor_for(app)
+    return app.tutor
 
 
 def panel_text(app: ChainDoctorApp) -> str:
@@ -53,7 +55,7 @@ def panel_text(app: ChainDoctorApp) -> str:
 
 
 async def until(pilot: Pilot[object], condition: Callable[[], bool], what: str = "") -> None:
-    """Let the app (and the panel's polling) run until ``condition`` holds."""
+    """Let the app (and the lesson's checks) run until ``condition`` holds."""
     for _ in range(150):
         await settle(pilot)
         if condition():
@@ -68,12 +70,12 @@ async def step_done(pilot: Pilot[object], app: ChainDoctorApp, step: int) -> Non
     await until(pilot, lambda: course.step >= step, f"step {step} of lesson {course.index + 1}")
     probe = tutor(app).probe
     await until(pilot, lambda: probe is not None and (probe.ready or course.finished), "the next scene")
-    await pilot.pause(0.2)  # one more poll: the panel shows what the tutor knows
+    await pilot.pause(0.2)  # let the panel catch up: it shows what the tutor knows
 
 
 async def start(pilot: Pilot[object], app: ChainDoctorApp, index: int) -> None:
     """Open lesson ``index`` (0-based) as the menu does, and wait for its bundle."""
-    launched = getattr(app, "_start_lessons", False)  # `learn` opens lesson 1 first: let it
+    launched = app.lessons_first  # `learn` opens lesson 1 first: let it
     await until(pilot, lambda: app.view is not None and (tutor(app).started or not launched), "the first lesson")
     tutor(app).start(index)
     await until(pilot, lambda: tutor(app).probe is not None and tutor(app).probe.ready, "the lesson's bundle")
@@ -260,24 +262,22 @@ async def test_lesson_7_mtls_then_the_demo_on_your_own_then_home() -> None:
         assert "missing-intermediate" in codes(app)  # the server trusts the wrong root
         await highlight(pilot, app, on_missing)
         await step_done(pilot, app, 3)
-        if pair_screen_available():
-            from tui.app.screens.mtls import MtlsScreen
+        await until(pilot, lambda: isinstance(app.screen, MtlsScreen), "the mTLS screen")
+        screen = app.screen
 
-            await until(pilot, lambda: isinstance(app.screen, MtlsScreen), "the mTLS screen")
-            screen = app.screen
-            def own_panel() -> str:
-                panels = screen.query(LessonPanel)
-                return panels.first().text if panels else ""
+        def own_panel() -> str:
+            panels = screen.query(LessonPanel)
+            return panels.first().text if panels else ""
 
-            await until(pilot, lambda: own_panel().count("✓") == 3, "the mTLS screen's own lesson panel")
-            await until(pilot, lambda: not screen.busy, "the pair's analysis")
-            for _ in range(8):
-                if screen.active == "client":
-                    break
-                await pilot.press("tab")
-                await pilot.pause()
-            await pilot.press("o")
-            await step_done(pilot, app, 4)
+        await until(pilot, lambda: own_panel().count("✓") == 3, "the mTLS screen's own lesson panel")
+        await until(pilot, lambda: not screen.busy, "the pair's analysis")
+        for _ in range(8):
+            if screen.active == "client":
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        await pilot.press("o")
+        await step_done(pilot, app, 4)
         text = panel_text(app)
         assert "✓ Lesson complete" in text and "chaindoctor mtls" in text
         assert "press ctrl+n to open the demo's broken chain" in text
@@ -492,7 +492,7 @@ def test_lesson_text_links_only_known_glossary_terms() -> None:
     for lesson in LESSONS:
         texts = [lesson.intro, lesson.outro, *(t for s in lesson.steps for t in (s.task, s.done))]
         for text in texts:
-            unknown = [k for k in linked_terms(text) if k not in GLOSSARY]
+            unknown = [k for k in GLOSSARY_LINK.findall(text) if k not in GLOSSARY]
             assert not unknown, f"{lesson.title}: unknown glossary keys {unknown}"
     assert sum(not lesson.final for lesson in LESSONS) == 7 and LESSONS[-1].final
 

@@ -21,9 +21,7 @@ __all__ = ["launch", "make_app"]
 def make_app(request: Request, *, lessons: bool = False, now: Clock | None = None) -> ChainDoctorApp:
     """The app on what ``request`` names (LoadError with one line on unusable input)."""
     from .app import ChainDoctorApp
-    from .lessons import install
 
-    install()
     return ChainDoctorApp(open_session(request), now=now, lessons=lessons)
 
 

@@ -20,7 +20,7 @@ def paste() -> tuple[str | None, str | None]:
         import pyperclip
 
         text = pyperclip.paste()
-    except Exception as exc:  # noqa: BLE001 - as above
+    except Exception as exc:  # noqa: BLE001 - PyperclipException and whatever a backend raises
         return None, _reason(exc)
     return (text if isinstance(text, str) else None), None
 

@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
 
 from ..pki.checks import san
+from ..pki.diagnose import validity_state
 from ..pki.model import CertEntry, ext_value
+from ..pki.vocabulary import Validity
 
 _UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 
@@ -31,16 +33,15 @@ def relative(when: datetime, now: datetime) -> str:
     return f"in {span(delta)}" if delta >= 0 else f"{span(delta)} ago"
 
 
-def validity(entry: CertEntry, now: datetime) -> tuple[str, str]:
-    """(state, phrase): ``("expired", "expired 2 years ago")``, ``("valid", "expires in 99 years")``..."""
+def validity(entry: CertEntry, now: datetime) -> tuple[Validity, str]:
+    """(state, phrase): ``(EXPIRED, "expired 2 years ago")``, ``(VALID, "expires in 99 years")``..."""
     cert = entry.cert
-    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
-    if now < start:
-        return "future", f"not valid yet: starts {relative(start, now)}"
-    if now > end:
-        return "expired", f"expired {relative(end, now)}"
-    state = "soon" if (end - now).days < 30 else "valid"
-    return state, f"expires {relative(end, now)}"
+    state = validity_state(entry, now)
+    if state is Validity.NOT_YET_VALID:
+        return state, f"not valid yet: starts {relative(cert.not_valid_before_utc, now)}"
+    if state is Validity.EXPIRED:
+        return state, f"expired {relative(cert.not_valid_after_utc, now)}"
+    return state, f"expires {relative(cert.not_valid_after_utc, now)}"
 
 
 def short_name(entry: CertEntry) -> str:

@@ -1,13 +1,12 @@
-"""Save, copy, paste and open: the app's file and clipboard actions."""
+"""Save, copy, paste and open: the file and clipboard keys."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from rich.text import Text
 from textual.app import App
 
 from ..pki import fixes
@@ -15,113 +14,14 @@ from ..pki.load import LoadError, load_bytes, load_file
 from ..pki.model import Bundle
 from ..pki.save import SaveError, atomic_write
 from . import clipboard, render
-from .jobs import Outcome, one_line
-from .screens.dialogs import ConfirmScreen, OpenScreen, PasteScreen, SaveRequest, SaveScreen
-from .view import make_view
-
-if TYPE_CHECKING:
-    from .app import ChainDoctorApp
-
-
-class FileActions:
-    """``s`` save, ``y`` copy, ``p`` paste, ``O`` open (mixed into the app)."""
-
-    def action_save(self: ChainDoctorApp) -> None:
-        if self._queued("save"):
-            return
-        self._dialog(save_screen(self.session.save_name(), self.history.current), self._save_answered)
-
-    def _save_answered(self: ChainDoctorApp, request: SaveRequest | None) -> None:
-        confirm_overwrite(self._dialog, request, self._write)
-
-    def _write(self: ChainDoctorApp, path: Path, request: SaveRequest, *, overwrite: bool) -> None:
-        written = write_chain(self, self.history.current, path, request, overwrite=overwrite)
-        if written is None:
-            return
-        self.history.mark_saved()
-        self.notify(written, title="Saved", markup=False)
-        self._show_verdict()
-        self._bindings_changed()
-
-    def action_copy(self: ChainDoctorApp) -> None:
-        if self._queued("copy"):
-            return
-        text = fixes.to_pem(self.history.current, include_keys=False)
-        if "PRIVATE KEY" in text:  # never: to_pem leaves keys out; belt and braces
-            self.notify("Refusing to copy: the text holds a private key.", severity="error")
-            return
-        self.copy_to_clipboard(text)
-        count = len(self.history.current.certs)
-        problem = clipboard.copy(text)
-        if problem is None:
-            self.notify(f"{count} certificate(s) copied as PEM (no private key).", title="Copied")
-        else:
-            self.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
-                        "some terminals ignore; press s to save it to a file instead.",
-                        title="No system clipboard", severity="warning", markup=False, timeout=10)
-
-    def action_paste(self: ChainDoctorApp) -> None:
-        if self._queued("paste"):
-            return
-        text, problem = clipboard.paste()
-        if text is not None and "-----BEGIN" in text:
-            self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), "<clipboard>",
-                                                                      password=self.session.password),
-                                                  None, "clipboard"))
-            return
-        reason = problem or "The clipboard holds no PEM certificate."
-        self._dialog(PasteScreen(reason), self._pasted)
-
-    def _pasted(self: ChainDoctorApp, text: str | None) -> None:
-        if text:
-            self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), "<pasted>",
-                                                                      password=self.session.password),
-                                                  None, "pasted text"))
-
-    def action_open(self: ChainDoctorApp) -> None:
-        if self._queued("open"):
-            return
-        self._dialog(OpenScreen(), self._opened)
-
-    def _opened(self: ChainDoctorApp, path: str | None) -> None:
-        if path:
-            spec = os.path.expanduser(path)
-            self._discard_then(lambda: self._load(lambda: load_file(spec, password=self.session.password),
-                                                  spec, spec))
-
-    def _discard_then(self: ChainDoctorApp, go: Callable[[], None]) -> None:
-        if not self.history.dirty:
-            go()
-            return
-        question = Text("The repairs you made are not saved. Open another bundle anyway?")
-        self._dialog(ConfirmScreen(question, yes="Discard repairs"), lambda yes: go() if yes else None)
-
-    def _load(self: ChainDoctorApp, loader: Callable[[], Bundle], source_file: str | None, label: str) -> None:
-        now = self.now()
-        session = self.session
-
-        def job() -> Outcome:
-            try:
-                bundle = loader()
-            except LoadError as exc:
-                return Outcome(error=one_line(exc))
-            if not bundle.certs:
-                return Outcome(error=f"{label}: no certificate could be read")
-            return Outcome(view=make_view(session, bundle, now), bundle=bundle)
-
-        def done(outcome: Outcome) -> None:
-            assert outcome.bundle is not None and outcome.view is not None
-            self.session.replace_bundle(outcome.bundle, source_file=source_file, label=label)
-            self.sub_title = render.safe_path(label)
-            self._remember(outcome.bundle, outcome.view)
-            self._show(outcome.view)
-            count = len(outcome.bundle.certs)
-            self.notify(f"{count} certificate(s) from {render.safe(label, 120)}", title="Opened", markup=False)
-
-        self._start(job, done, f"Loading {render.safe(label, 60)}…")
+from .jobs import JobRunner, Outcome, one_line
+from .keys import key_of
+from .model import Workspace
+from .screens.dialogs import OpenScreen, PasteScreen, SaveRequest, SaveScreen, confirm_then, open_dialog
+from .view import View
 
 
-def write_chain(app: App[int], bundle: Bundle, path: Path, request: SaveRequest, *, overwrite: bool) -> str | None:
+def write_chain(app: App[Any], bundle: Bundle, path: Path, request: SaveRequest, *, overwrite: bool) -> str | None:
     """Write ``bundle`` as PEM atomically (0600 with a key); the "written" sentence, or None after
     notifying the one-line reason it was not saved."""
     data = fixes.to_pem(bundle, include_keys=request.include_keys)
@@ -134,24 +34,109 @@ def write_chain(app: App[int], bundle: Bundle, path: Path, request: SaveRequest,
     return f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}"
 
 
-class Writer(Protocol):
-    def __call__(self, path: Path, request: SaveRequest, *, overwrite: bool) -> None: ...
+def save_chain(app: App[Any], workspace: Workspace, saved: Callable[[str], None]) -> None:
+    """``s``: ask where to save the workspace's chain (and before overwriting a file), then write it;
+    ``saved`` gets the sentence saying what was written."""
+    bundle = workspace.history.current
+
+    def write(path: Path, request: SaveRequest, *, overwrite: bool) -> None:
+        written = write_chain(app, workspace.history.current, path, request, overwrite=overwrite)
+        if written is not None:
+            workspace.history.mark_saved()
+            saved(written)
+
+    def answered(request: SaveRequest | None) -> None:
+        if request is None:
+            return
+        path = Path(os.path.expanduser(request.path))
+        exists = path.exists() and not path.is_dir()
+        confirm_then(app, lambda: write(path, request, overwrite=exists),
+                     f"{render.safe(str(path), 200)} exists. Overwrite it?", ask=exists, yes="Overwrite")
+
+    open_dialog(app, SaveScreen(workspace.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs)),
+                answered)
 
 
-def save_screen(name: str, bundle: Bundle) -> SaveScreen:
-    """The save dialog for ``bundle``, suggesting the file ``name``."""
-    return SaveScreen(name, has_keys=bool(bundle.keys), count=len(bundle.certs))
+class FileKeys:
+    """``s`` save, ``y`` copy, ``p`` paste and ``O`` open on the main screen's workspace.
 
+    ``show`` puts the view of a newly opened bundle on screen; ``restore`` redraws the status line.
+    """
 
-def confirm_overwrite(dialog: Callable[[Any, Callable[[Any], None]], None], request: SaveRequest | None,
-                      write: Writer) -> None:
-    """After the save dialog: ``write`` the file, asking first (through ``dialog``) when it exists."""
-    if request is None:
-        return
-    path = Path(os.path.expanduser(request.path))
-    if path.exists() and not path.is_dir():
-        question = Text(f"{render.safe(str(path), 200)} exists. Overwrite it?")
-        dialog(ConfirmScreen(question, yes="Overwrite"),
-               lambda yes: write(path, request, overwrite=True) if yes else None)
-        return
-    write(path, request, overwrite=False)
+    def __init__(self, app: App[Any], jobs: JobRunner, workspace: Workspace,
+                 show: Callable[[Workspace, View], None], restore: Callable[[], None]) -> None:
+        self.app, self.jobs, self.workspace, self.show, self.restore = app, jobs, workspace, show, restore
+
+    def save(self) -> None:
+        if not self.jobs.defer("save"):
+            save_chain(self.app, self.workspace, self._saved)
+
+    def _saved(self, written: str) -> None:
+        self.app.notify(written, title="Saved", markup=False)
+        self.restore()
+
+    def copy(self) -> None:
+        if self.jobs.defer("copy"):
+            return
+        bundle = self.workspace.history.current
+        text = fixes.to_pem(bundle, include_keys=False)
+        if "PRIVATE KEY" in text:  # never: to_pem leaves keys out; belt and braces
+            self.app.notify("Refusing to copy: the text holds a private key.", severity="error")
+            return
+        self.app.copy_to_clipboard(text)
+        problem = clipboard.copy(text)
+        if problem is None:
+            self.app.notify(f"{len(bundle.certs)} certificate(s) copied as PEM (no private key).", title="Copied")
+        else:
+            self.app.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
+                            f"some terminals ignore; press {key_of('save')} to save it to a file instead.",
+                            title="No system clipboard", severity="warning", markup=False, timeout=10)
+
+    def paste(self) -> None:
+        if self.jobs.defer("paste"):
+            return
+        text, problem = clipboard.paste()
+        if text is not None and "-----BEGIN" in text:
+            self._open_pem(text, "clipboard", "<clipboard>")
+            return
+        open_dialog(self.app, PasteScreen(problem or "The clipboard holds no PEM certificate."),
+                    lambda pasted: self._open_pem(pasted, "pasted text", "<pasted>") if pasted else None)
+
+    def open(self) -> None:
+        if not self.jobs.defer("open"):
+            open_dialog(self.app, OpenScreen(), lambda path: self._open_file(os.path.expanduser(path)) if path
+                        else None)
+
+    def _open_pem(self, text: str, label: str, name: str) -> None:
+        password = self.workspace.session.password
+        self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), name, password=password), None, label))
+
+    def _open_file(self, path: str) -> None:
+        password = self.workspace.session.password
+        self._discard_then(lambda: self._load(lambda: load_file(path, password=password), path, path))
+
+    def _discard_then(self, go: Callable[[], None]) -> None:
+        confirm_then(self.app, go, "The repairs you made are not saved. Open another bundle anyway?",
+                     ask=self.workspace.history.dirty, yes="Discard repairs")
+
+    def _load(self, loader: Callable[[], Bundle], source_file: str | None, label: str) -> None:
+        workspace = self.workspace
+        now = workspace.now()
+
+        def job() -> Outcome:
+            try:
+                bundle = loader()
+            except LoadError as exc:
+                return Outcome(error=one_line(exc))
+            if not bundle.certs:
+                return Outcome(error=f"{label}: no certificate could be read")
+            return Outcome(view=workspace.compute(bundle, now), bundle=bundle)
+
+        def done(outcome: Outcome) -> None:
+            assert outcome.bundle is not None and outcome.view is not None
+            workspace.replace(outcome.bundle, outcome.view, source_file=source_file, label=label)
+            self.show(workspace, outcome.view)
+            count = len(outcome.bundle.certs)
+            self.app.notify(f"{count} certificate(s) from {render.safe(label, 120)}", title="Opened", markup=False)
+
+        self.jobs.start(job, done, f"Loading {render.safe(label, 60)}…", on=(workspace,))

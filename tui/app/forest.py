@@ -8,6 +8,10 @@ from ..pki.aia import aia_urls
 from ..pki.diagnose import Report
 from ..pki.model import CertEntry
 from ..pki.stores import CertPool
+from ..pki.vocabulary import PathEnd, Role
+
+OFF_PATH = (Role.EXTRA, Role.DUPLICATE)  # certificates the tree lists in its extras branch
+UNFINISHED = (PathEnd.MISSING, PathEnd.LOOP, PathEnd.TOO_LONG)  # path ends below a missing issuer
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,11 @@ def node_key(node: Top) -> str:
 
 def build_forest(report: Report, search: CertPool | None = None) -> Forest:
     """Arrange every loaded certificate (and the chain's anchor) below the one that signed it."""
-    graph = report.graph
     chain = report.chain
     members: dict[str, CertEntry] = {}
-    for entry, role in zip(report.bundle.certs, report.roles):
-        if role not in ("extra", "duplicate"):
-            members.setdefault(entry.sha256, entry)
+    for facts in report.certificates:
+        if facts.role not in OFF_PATH:
+            members.setdefault(facts.entry.sha256, facts.entry)
     for entry in chain:
         members.setdefault(entry.sha256, entry)
 
@@ -65,7 +68,7 @@ def build_forest(report: Report, search: CertPool | None = None) -> Forest:
     for entry in list(members.values()):
         if entry.sha256 in parent:
             continue
-        ups = [i for i in graph.issuers(entry) if i.sha256 != entry.sha256]
+        ups = [i for i in report.issuers_of(entry) if i.sha256 != entry.sha256]
         ups.sort(key=lambda i: i.sha256 not in members)
         for up in ups:
             if not _reaches(up, entry, parent):
@@ -73,7 +76,7 @@ def build_forest(report: Report, search: CertPool | None = None) -> Forest:
                 members.setdefault(up.sha256, up)
                 break
 
-    forest = Forest(extras=Extras(tuple(i for i, r in enumerate(report.roles) if r in ("extra", "duplicate"))),
+    forest = Forest(extras=Extras(tuple(f.index for f in report.certificates if f.role in OFF_PATH)),
                     chain=tuple(e.sha256 for e in reversed(chain)))
     missing: dict[bytes, Missing] = {}
     orphans: dict[bytes, list[CertEntry]] = {}
@@ -82,14 +85,14 @@ def build_forest(report: Report, search: CertPool | None = None) -> Forest:
         up = parent.get(entry.sha256)
         if up is not None:
             forest.children.setdefault(up.sha256, []).append(entry)
-        elif graph.is_self_signed(entry) or graph.is_anchor(entry):
+        elif report.is_self_signed(entry) or report.is_anchor(entry):
             tops.append(entry)
         else:
             orphans.setdefault(entry.issuer_der, []).append(entry)
     for issuer_der, below in orphans.items():
         urls = tuple(dict.fromkeys(u for e in below for u in aia_urls(e.cert)))
         found = tuple(c.origin.label for c in search.by_subject(issuer_der)) if search is not None else ()
-        claimed = tuple(dict.fromkeys(c.subject for e in below for c in graph.claimed_issuers(e)))
+        claimed = tuple(dict.fromkeys(c.subject for e in below for c in report.claimed_issuers_of(e)))
         node = Missing(below[0].issuer, issuer_der, urls, found, claimed)
         missing[issuer_der] = node
         forest.children[node_key(node)] = below
@@ -117,7 +120,7 @@ def _chain_top(report: Report, missing: dict[bytes, Missing]) -> Top | None:
     if not report.chain or report.path is None:
         return None
     top = report.chain[-1]
-    if report.path.end in ("missing", "loop", "too-long") and top.issuer_der in missing:
+    if report.path.end in UNFINISHED and top.issuer_der in missing:
         return missing[top.issuer_der]
     return top
 
@@ -127,18 +130,18 @@ def order_judged(report: Report) -> bool:
     return report.leaf is not None and report.bundle.ordered and report.policy.judge_order
 
 
+def _served_chain(report: Report) -> list[int]:
+    """The bundle indexes of the certificates on a path from the leaf, in served order."""
+    return [f.index for f in report.certificates if f.role not in OFF_PATH]
+
+
 def order_marks(report: Report) -> dict[int, bool]:
     """For each chain certificate followed by another one (bundle index): is the next one its issuer?"""
-    graph = report.graph
-    certs = report.bundle.certs
     if not order_judged(report):
         return {}
-    seq = [i for i, role in enumerate(report.roles) if role not in ("extra", "duplicate")]
-    marks: dict[int, bool] = {}
-    for here, nxt in zip(seq, seq[1:]):
-        entry = certs[here]
-        marks[here] = certs[nxt] in graph.issuers(entry) + graph.claimed_issuers(entry)
-    return marks
+    certs = report.bundle.certs
+    seq = _served_chain(report)
+    return {here: certs[nxt] in report.signers(certs[here]) for here, nxt in zip(seq, seq[1:])}
 
 
 def order_break(report: Report) -> int | None:
@@ -149,15 +152,7 @@ def order_break(report: Report) -> int | None:
     first = next((i for i, ok in sorted(marks.items()) if not ok), None)
     if first is not None:
         return first
-    seq = [i for i, role in enumerate(report.roles) if role not in ("extra", "duplicate")]
+    seq = _served_chain(report)
     if seq and report.leaf is not None and report.bundle.certs[seq[0]].sha256 != report.leaf.sha256:
         return seq[0]
     return None
-
-
-def position_index(report: Report) -> dict[str, list[int]]:
-    """1-based positions of every certificate in the bundle, by SHA-256 (built once per report)."""
-    index: dict[str, list[int]] = {}
-    for i, entry in enumerate(report.bundle.certs):
-        index.setdefault(entry.sha256, []).append(i + 1)
-    return index

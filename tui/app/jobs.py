@@ -1,19 +1,22 @@
-"""Background jobs: what a worker hands back to the UI thread, and the runner shared by the app and the mTLS screen."""
+"""Background jobs: one at a time in a worker thread, for the app's main screen or the mTLS screen."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
-from textual.message import Message
+from textual.app import App
+from textual.screen import Screen
 from textual.timer import Timer
 
 from ..pki.fixes import Repair
 from ..pki.model import Bundle
+from .model import Workspace
 from .view import View
+from .widgets.panes import VerdictBar
 
 LOADING_DELAY = 0.15  # seconds before the loading indicator appears (none for quick jobs)
 
@@ -29,19 +32,6 @@ class Outcome:
     error: str | None = None
 
 
-class JobDone(Message):
-    """A background job finished; ``then`` runs on the UI thread if it is still the latest job.
-
-    ``error`` is the one line of what the job raised (``result`` is then None).
-    """
-
-    bubble = False  # a screen's job is its own: never the app's
-
-    def __init__(self, generation: int, result: Any, error: str | None, then: Callable[[Any], None]) -> None:
-        super().__init__()
-        self.generation, self.result, self.error, self.then = generation, result, error, then
-
-
 def one_line(exc: BaseException) -> str:
     """The first line of an error message (never a traceback)."""
     text = str(exc).strip().splitlines()
@@ -49,85 +39,106 @@ def one_line(exc: BaseException) -> str:
 
 
 class JobRunner:
-    """One job at a time in a worker thread, a loading indicator if it is slow, keys pressed meanwhile replayed.
+    """One job at a time in a worker thread, its status in the screen's verdict bar, a loading indicator
+    if it is slow, and the keys pressed meanwhile replayed afterwards.
 
-    Mixed into the app and the mTLS screen; they name the worker group and the status bar, and provide
-    ``_set_loading``, ``_job_failed`` and ``_bindings_changed``.
+    ``host`` is the app or screen whose workers run the jobs; ``status_bar`` selects its
+    :class:`VerdictBar`. ``loading`` shows or hides the loading indicator over the workspaces a job
+    works on; ``restore`` puts the status back after a job that showed nothing new (a failed one,
+    whose error is notified); ``changed`` refreshes which keys are available.
     """
 
-    JOB_GROUP: ClassVar[str]
-    STATUS_BAR: ClassVar[str]  # the selector of the VerdictBar that shows what runs
-
-    busy: bool
-    _generation: int
-    _queue: list[str]
-    _loading_timer: Timer | None
-
-    # provided by the Textual App or Screen this is mixed into
-    query_one: Callable[..., Any]
-    set_timer: Callable[..., Timer]
-    run_worker: Callable[..., Any]
-    post_message: Callable[[Message], bool]
-    notify: Callable[..., None]
-    run_action: Callable[[str], Awaitable[Any]]
-
-    def _init_jobs(self) -> None:
+    def __init__(self, host: App[Any] | Screen[Any], *, group: str, status_bar: str,
+                 loading: Callable[[Sequence[Workspace], bool], None], restore: Callable[[], None],
+                 changed: Callable[[], None]) -> None:
+        self.host, self.group, self.status_bar = host, group, status_bar
+        self.loading, self.restore, self.changed = loading, restore, changed
         self.busy = False
         self._generation = 0
-        self._queue = []
-        self._loading_timer = None
+        self._queue: list[str] = []
+        self._timer: Timer | None = None
+        self._on: tuple[Workspace, ...] = ()
 
-    # Provided by the class that mixes this in:
-    _set_loading: Callable[[bool], None]  # show or hide the loading indicator over what the job changes
-    _job_failed: Callable[[], None]  # restore the status bar after a failed job (its error is notified)
-    _bindings_changed: Callable[[], None]  # refresh which keys are available
+    def start(self, job: Callable[[], Any], then: Callable[[Any], None], status: str,
+              on: Sequence[Workspace] = ()) -> None:
+        """Run ``job`` in a worker, showing ``status``; ``then`` gets its result on the UI thread.
 
-    def _start(self, job: Callable[[], Any], then: Callable[[Any], None], status: str) -> None:
-        """Run ``job`` in a worker, showing ``status``; ``then`` gets its result on the UI thread."""
-        from .widgets.panes import VerdictBar
-
+        ``on`` are the workspaces the job works on: busy (and under the loading indicator) meanwhile.
+        """
+        self._settle()
         self._generation += 1
         self.busy = True
-        self.query_one(self.STATUS_BAR, VerdictBar).show(Text(status, style="italic"), "busy")
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-        self._loading_timer = self.set_timer(LOADING_DELAY, self._show_loading)
-        self.run_worker(partial(self._run_job, job, then, self._generation), name="_run_job", group=self.JOB_GROUP,
-                        exclusive=True, exit_on_error=False, thread=True)
+        self._on = tuple(on)
+        for workspace in self._on:
+            workspace.busy = True
+        self.host.query_one(self.status_bar, VerdictBar).show(Text(status, style="italic"), "busy")
+        self._timer = self.host.set_timer(LOADING_DELAY, self._show_loading)
+        # not exclusive: a thread cannot be stopped, and a superseded job's result is dropped by its generation
+        self.host.run_worker(partial(self._run, job, then, self._generation), name="job", group=self.group,
+                             exit_on_error=False, thread=True)
 
-    def _show_loading(self) -> None:
-        if self.busy:
-            self._set_loading(True)
-
-    def _run_job(self, job: Callable[[], Any], then: Callable[[Any], None], generation: int) -> None:
-        try:
-            result, error = job(), None
-        except Exception as exc:  # noqa: BLE001 - shown as one line, never a crash
-            result, error = None, one_line(exc)
-        self.post_message(JobDone(generation, result, error, then))
-
-    async def on_job_done(self, message: JobDone) -> None:
-        if message.generation != self._generation:
+    def show_current(self, workspaces: Sequence[Workspace], status: str,
+                     show: Callable[[Workspace, View], None]) -> None:
+        """Show the view of each workspace's current bundle: at once when it was computed before,
+        else after one job computes the missing ones."""
+        bundles = [w.history.current for w in workspaces]
+        known = [w.cached(b) for w, b in zip(workspaces, bundles)]
+        if all(v is not None for v in known):
+            for workspace, view in zip(workspaces, known):
+                assert view is not None
+                show(workspace, view)
             return
-        self.busy = False
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-        self._set_loading(False)
-        error = message.error
-        if error is None and isinstance(message.result, Outcome):
-            error = message.result.error
-        if error is not None:
-            self.notify(error, title="Could not do that", severity="error", markup=False)
-            self._job_failed()
-        else:
-            message.then(message.result)
-        self._bindings_changed()
-        queued, self._queue = self._queue, []
-        for action in queued:
-            await self.run_action(action)
+        now = workspaces[0].now()
 
-    def _queued(self, action: str) -> bool:
+        def job() -> list[View]:
+            return [v if v is not None else w.compute(b, now) for w, b, v in zip(workspaces, bundles, known)]
+
+        def done(views: list[View]) -> None:
+            for workspace, bundle, view in zip(workspaces, bundles, views):
+                workspace.remember(bundle, view)
+                show(workspace, view)
+
+        self.start(job, done, status, on=workspaces)
+
+    def defer(self, action: str) -> bool:
         """While a job runs, remember the key for afterwards (so ``f`` then ``s`` saves the fixed chain)."""
         if self.busy:
             self._queue.append(action)
         return self.busy
+
+    def _show_loading(self) -> None:
+        if self.busy:
+            self.loading(self._on, True)
+
+    def _settle(self) -> None:
+        """The job before is over (done or superseded): nothing it worked on is busy or loading now."""
+        if self._timer is not None:
+            self._timer.stop()
+        for workspace in self._on:
+            workspace.busy = False
+        self.loading(self._on, False)
+
+    def _run(self, job: Callable[[], Any], then: Callable[[Any], None], generation: int) -> None:
+        """In the worker thread: run ``job`` and hand its result (or its one-line error) to the UI thread."""
+        try:
+            result, error = job(), None
+        except Exception as exc:  # noqa: BLE001 - shown as one line, never a crash
+            result, error = None, one_line(exc)
+        self.host.call_later(self._done, generation, result, error, then)
+
+    async def _done(self, generation: int, result: Any, error: str | None, then: Callable[[Any], None]) -> None:
+        if generation != self._generation:
+            return  # a newer job superseded this one
+        self.busy = False
+        self._settle()
+        if error is None and isinstance(result, Outcome):
+            error = result.error
+        if error is not None:
+            self.host.app.notify(error, title="Could not do that", severity="error", markup=False)
+            self.restore()
+        else:
+            then(result)
+        self.changed()
+        queued, self._queue = self._queue, []
+        for action in queued:
+            await self.host.run_action(action)

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.text import Text
+from textual.app import App
 
 from ..pki.endpoints import LiveChain
 from ..pki.model import Bundle
 from ..pki.session import refreshed_bundle
 from ..pki.wire import LiveError
 from . import render
-from .jobs import Outcome, one_line
-from .screens.dialogs import ConfirmScreen
-from .view import make_view
-
-if TYPE_CHECKING:
-    from .app import ChainDoctorApp
+from .jobs import JobRunner, Outcome, one_line
+from .keys import key_of
+from .model import Workspace
+from .screens.dialogs import confirm_then
+from .view import View
 
 MAX_CA_NAMES = 6  # a server may name a hundred acceptable CAs: show the first few
 MAX_NOTES = 2
@@ -52,7 +52,7 @@ def facts(chains: Sequence[LiveChain]) -> Text:
         out.append(render.safe(chain.endpoint.label, 80), style="bold")
         out.append(f" sent {_plural(len(chain.certificates_der))} · {render.safe(chain.tls_version, 20)} · "
                    f"{render.safe(chain.cipher, 60)}")
-        out.append(" · R fetches again", style="dim")
+        out.append(f" · {key_of('refetch')} fetches again", style="dim")
         if chain.client_cert_requested:
             names = [render.safe(n, 80) for n in chain.acceptable_client_ca_names]
             out.append("\n  the server asks for a client certificate", style="yellow")
@@ -75,29 +75,29 @@ def served_title(chains: Sequence[LiveChain], bundle: Bundle) -> str:
     return "Served order (as in the file)"
 
 
-class LiveActions:
-    """``R``: connect to the live SOURCE(s) again and show what they send now (mixed into the app)."""
+class LiveKeys:
+    """``R``: connect to the live SOURCE(s) of the main screen's workspace again and show what they send now.
 
-    def _show_live(self: ChainDoctorApp) -> None:
-        """Refresh the live facts line and the served-order title (after any change of bundle)."""
-        from .widgets.live import LiveBar
-        from .widgets.tables import ServedOrder
+    ``show`` puts the new view on screen; ``restore`` redraws the status line after a failed fetch.
+    """
 
-        self.query_one(LiveBar).show(facts(self.session.live))
-        self.query_one(ServedOrder).border_title = served_title(self.session.live, self.session.bundle)
+    def __init__(self, app: App[Any], jobs: JobRunner, workspace: Workspace,
+                 show: Callable[[Workspace, View], None], restore: Callable[[], None]) -> None:
+        self.app, self.jobs, self.workspace, self.show, self.restore = app, jobs, workspace, show, restore
 
-    def action_refetch(self: ChainDoctorApp) -> None:
-        if self._queued("refetch") or not self.session.live:
+    def available(self) -> bool:
+        return bool(self.workspace.session.live)
+
+    def refetch(self) -> None:
+        if self.jobs.defer("refetch") or not self.available():
             return
-        if not self.history.dirty:
-            self._refetch()
-            return
-        question = Text("The repairs you made are not saved. Fetch the chain again and discard them?")
-        self._dialog(ConfirmScreen(question, yes="Fetch again", no="Keep working"),
-                     lambda yes: self._refetch() if yes else None)
+        confirm_then(self.app, self._refetch,
+                     "The repairs you made are not saved. Fetch the chain again and discard them?",
+                     ask=self.workspace.history.dirty, yes="Fetch again", no="Keep working")
 
-    def _refetch(self: ChainDoctorApp) -> None:
-        session, now = self.session, self.now()
+    def _refetch(self) -> None:
+        workspace = self.workspace
+        session, now = workspace.session, workspace.now()
         old = {c.endpoint.label: c for c in session.live}
         chains = list(old.values())
         fresh: dict[str, LiveChain] = {}
@@ -116,22 +116,21 @@ class LiveActions:
             if not bundle.certs:
                 problem.append("no certificate could be read from what the server sent")
                 return Outcome()
-            return Outcome(view=make_view(session, bundle, now), bundle=bundle)
+            now_live = [fresh[c.endpoint.label] for c in chains]
+            return Outcome(view=workspace.compute(bundle, now, live=now_live), bundle=bundle)
 
         def done(outcome: Outcome) -> None:
             if problem or outcome.bundle is None or outcome.view is None:
-                self._show_verdict()
-                self.notify(render.safe(problem[0] if problem else "nothing was fetched", 300) +
-                            " — the chain shown is the one fetched before.",
-                            title="Could not fetch again", severity="error", markup=False)
+                self.restore()
+                self.app.notify(render.safe(problem[0] if problem else "nothing was fetched", 300) +
+                                " — the chain shown is the one fetched before.",
+                                title="Could not fetch again", severity="error", markup=False)
                 return
-            session.bundle = outcome.bundle
-            session.live = [fresh[c.endpoint.label] for c in session.live]
-            self.history.reset(outcome.bundle)
-            self._remember(outcome.bundle, outcome.view)
-            self._show(outcome.view)
+            workspace.replace(outcome.bundle, outcome.view, source_file=session.source_file, label=session.label,
+                              live=[fresh[c.endpoint.label] for c in session.live])
+            self.show(workspace, outcome.view)
             lines = [change_line(old.get(label), chain) for label, chain in fresh.items()]
-            self.notify("\n".join(lines), title="Fetched again", markup=False, timeout=8)
+            self.app.notify("\n".join(lines), title="Fetched again", markup=False, timeout=8)
 
         labels = ", ".join(render.safe(c.endpoint.label, 60) for c in chains)
-        self._start(job, done, f"Fetching the chain from {labels} again…")
+        self.jobs.start(job, done, f"Fetching the chain from {labels} again…", on=(workspace,))

@@ -6,7 +6,8 @@ from textual.app import App
 
 from ..pki.request import PairRequest
 from ..pki.session import Clock, Pair, open_pair, system_clock
-from .screens.mtls import MtlsScreen, PairSide
+from .model import Workspace
+from .screens.mtls import MtlsScreen
 
 __all__ = ["MtlsApp", "launch_mtls", "make_mtls_app"]
 
@@ -17,9 +18,10 @@ class MtlsApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "chaindoctor mtls"
 
-    def __init__(self, server: PairSide, client: PairSide, *, now: Clock | None = None) -> None:
+    def __init__(self, pair: Pair, *, now: Clock | None = None) -> None:
         super().__init__()
-        self.pair_screen = MtlsScreen(server, client, now=now or system_clock, standalone=True)
+        clock = now or system_clock
+        self.pair_screen = MtlsScreen(Workspace(pair.server, clock), Workspace(pair.client, clock), standalone=True)
 
     def on_mount(self) -> None:
         self.push_screen(self.pair_screen)
@@ -30,17 +32,9 @@ class MtlsApp(App[int]):
         return self.pair_screen.busy
 
 
-def sides(pair: Pair) -> tuple[PairSide, PairSide]:
-    """The two sides of the mTLS screen for an opened pair."""
-    request = pair.request
-    return (PairSide("server", request.server_chain, request.client_trust, pair.server),
-            PairSide("client", request.client_chain, request.server_trust, pair.client))
-
-
 def make_mtls_app(request: PairRequest, *, now: Clock | None = None) -> MtlsApp:
     """The app for ``chaindoctor mtls`` (LoadError with one line on unusable input)."""
-    server, client = sides(open_pair(request))
-    return MtlsApp(server, client, now=now)
+    return MtlsApp(open_pair(request), now=now)
 
 
 def launch_mtls(request: PairRequest) -> int:

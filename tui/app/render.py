@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..pki.diagnose import Finding, Report
+from ..pki.diagnose import CertFacts, Finding, Report
 from ..pki.model import CertEntry
 from ..pki.text import inert, shorten
+from ..pki.vocabulary import Repair, Role, Severity, Validity
 from . import facts
 from .forest import Missing
+from .keys import key_for, key_of
 
 NAME_WIDTH = 60
-ROLE_STYLE = {"leaf": "bold cyan", "intermediate": "blue", "root": "magenta",
-              "anchor": "magenta", "extra": "yellow", "duplicate": "yellow"}
-STATE_STYLE = {"valid": "green", "soon": "yellow", "expired": "red", "future": "red"}
-SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
-SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "i"}
-FIX_KEYS = {"reorder": "o", "complete": "c", "drop-extras": "x", "drop-root": "r"}
+ANCHOR = "anchor"  # what the panes call a certificate that comes from the trust store, not the bundle
+ROLE_STYLE = {Role.LEAF: "bold cyan", Role.INTERMEDIATE: "blue", Role.ROOT: "magenta", ANCHOR: "magenta",
+              Role.EXTRA: "yellow", Role.DUPLICATE: "yellow"}
+STATE_STYLE = {Validity.VALID: "green", Validity.EXPIRES_SOON: "yellow", Validity.EXPIRED: "red",
+               Validity.NOT_YET_VALID: "red"}
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
+SEVERITY_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
 def safe(text: str, width: int | None = None) -> str:
@@ -40,18 +42,30 @@ def styled(text: str, style: str) -> tuple[str, str]:
     return text, style
 
 
-def cert_label(entry: CertEntry, role: str, where: list[int], now: datetime, *, anchor: bool,
-               self_signed: bool) -> Text:
-    """One tree node: name, role, #positions, validity and trust."""
-    state, phrase = facts.validity(entry, now)
-    label = Text.assemble(styled(safe(facts.short_name(entry), NAME_WIDTH), "bold" if role == "leaf" else ""),
+def role_of(report: Report, entry: CertEntry) -> Role | None:
+    """The role of ``entry``'s first place in the bundle; None for one from the trust store."""
+    found = report.facts(entry)
+    return found.role if found is not None else None
+
+
+def role_name(role: Role | None) -> str:
+    return role if role is not None else ANCHOR
+
+
+def cert_label(report: Report, entry: CertEntry, at: CertFacts | None = None) -> Text:
+    """One tree node: name, role, #positions, validity and trust; ``at``: one place in the bundle only."""
+    found = at or report.facts(entry)
+    role = role_name(found.role if found is not None else None)
+    where = (at.number,) if at is not None else found.positions if found is not None else ()
+    state, phrase = facts.validity(entry, report.policy.when)
+    label = Text.assemble(styled(safe(facts.short_name(entry), NAME_WIDTH), "bold" if role == Role.LEAF else ""),
                           "  ", styled(role, ROLE_STYLE.get(role, "")))
     label.append(" " + ("#" + ",#".join(map(str, where)) if where else "(from the trust store)"), style="dim")
     label.append(" · ", style="dim")
-    label.append("valid" if state == "valid" else phrase, style=STATE_STYLE[state])
-    if anchor:
+    label.append("valid" if state is Validity.VALID else phrase, style=STATE_STYLE[state])
+    if report.is_anchor(entry):
         label.append(" · ✓ trusted", style="green")
-    elif self_signed:
+    elif report.is_self_signed(entry):
         label.append(" · ✗ not trusted", style="red")
     return label
 
@@ -83,14 +97,16 @@ class Fields:
         self.grid.add_row(name, value if isinstance(value, Text) else Text(value, style=style))
 
 
-def details(entry: CertEntry, report: Report, where: list[int], role: str, now: datetime) -> Group:
+def details(entry: CertEntry, report: Report, role: Role | None) -> Group:
     """Everything about one certificate, PEM last."""
-    cert, graph = entry.cert, report.graph
+    cert, now = entry.cert, report.policy.when
     rows = Fields()
-    trust = "trust anchor ✓" if graph.is_anchor(entry) else (
-        "self-signed, not trusted ✗" if graph.is_self_signed(entry) else "")
+    trust = "trust anchor ✓" if report.is_anchor(entry) else (
+        "self-signed, not trusted ✗" if report.is_self_signed(entry) else "")
+    where = report.positions(entry)
     pos = ("#" + ", #".join(map(str, where))) if where else "not in the file (from the trust store)"
-    rows.add("role", f"{role} · {pos}" + (f" · {trust}" if trust else ""), ROLE_STYLE.get(role, ""))
+    name = role_name(role)
+    rows.add("role", f"{name} · {pos}" + (f" · {trust}" if trust else ""), ROLE_STYLE.get(name, ""))
     rows.add("subject", safe(entry.subject))
     rows.add("issuer", safe(entry.issuer))
     names = facts.alt_names(cert)
@@ -103,10 +119,10 @@ def details(entry: CertEntry, report: Report, where: list[int], role: str, now: 
              f"({facts.relative(cert.not_valid_after_utc, now)})")
     rows.add("key", facts.key_description(cert))
     rows.add("signature", facts.signature_algorithm(cert))
-    up = next((i for i in graph.issuers(entry) if i.sha256 != entry.sha256), None)
+    up = next((i for i in report.issuers_of(entry) if i.sha256 != entry.sha256), None)
     if up is not None:
         rows.add("signed by", safe(facts.short_name(up)) + " (signature verified)")
-    elif graph.claimed_issuers(entry):
+    elif report.claimed_issuers_of(entry):
         rows.add("signed by", "✗ the named issuer's key did not sign it", "red")
     rows.add("serial", f"{cert.serial_number:X}")
     rows.add("SKI", facts.hex_id(entry.ski))
@@ -145,26 +161,33 @@ def missing_details(node: Missing) -> Text:
     if not node.aia and not node.found_in:
         out.append("No AIA URL and nothing in the search pool: ask the CA for its intermediate, or "
                    "pass it with --search.\n")
-    out.append("\nPress c to complete the chain.\n", style="italic")
+    out.append(f"\nPress {key_of('complete')} to complete the chain.\n", style="italic")
     return out
 
 
 # --- findings -----------------------------------------------------------------------------------------
 
 
-def finding_cells(finding: Finding, by_sha: dict[str, CertEntry], where: dict[str, list[int]]) -> tuple[Text, ...]:
+def finding_cells(finding: Finding, report: Report, entry: CertEntry | None) -> tuple[Text, ...]:
+    """Severity, code, the certificate at fault (``entry``, the first one the finding names) and the message."""
     sev = finding.severity
     severity = Text(f"{SEVERITY_MARK[sev]} {sev}", style=SEVERITY_STYLE[sev])
     who = Text("—", style="dim")
-    if finding.certificates:
-        entry = by_sha.get(finding.certificates[0])
-        if entry is not None:
-            pos = where.get(entry.sha256, [])
-            label = ("#" + ",#".join(map(str, pos)) + " " if pos else "") + safe(facts.short_name(entry), 20)
-            more = len(finding.certificates) - 1
-            who = Text(label + (f" +{more}" if more > 0 else ""))
+    if entry is not None:
+        pos = report.positions(entry)
+        label = ("#" + ",#".join(map(str, pos)) + " " if pos else "") + safe(facts.short_name(entry), 20)
+        more = len(finding.certificates) - 1
+        who = Text(label + (f" +{more}" if more > 0 else ""))
     message = Text(safe(finding.message, 200), no_wrap=True, overflow="ellipsis")
     return severity, Text(finding.code, style="bold"), who, message
+
+
+def fix_hint(finding: Finding) -> str:
+    """``Press o to reorder, or f to fix everything.`` for a finding a repair addresses; "" otherwise."""
+    repair = finding.fix
+    if repair is None:
+        return ""
+    return f"Press {key_for(repair)} to {repair}, or {key_for(Repair.FIX_ALL)} to fix everything."
 
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -187,21 +210,18 @@ def explanation(finding: Finding, commands: list[str], entry: CertEntry | None) 
     out = Text()
     sev = finding.severity
     out.append(f"{SEVERITY_MARK[sev]} {finding.code}", style=SEVERITY_STYLE[sev])
-    try:
-        from ..pki.explain import EXPLANATIONS
+    from ..pki.explain import EXPLANATIONS  # the texts load on first use, not for the first paint
 
-        info = EXPLANATIONS.get(finding.code)
-    except ImportError:  # pragma: no cover - the module ships with the package
-        info = None
+    info = EXPLANATIONS.get(finding.code)
     if info is not None:
         out.append(f" — {info.title}", style="bold")
     out.append("\n\n")
     out.append(safe(finding.message) + "\n")
     if entry is not None:
         out.append(f"at fault: {safe(entry.subject, 120)}\n", style="dim")
-    key = FIX_KEYS.get(finding.fix or "")
-    if key:
-        out.append(f"\nPress {key} to {finding.fix}, or f to fix everything.\n", style="bold green")
+    hint = fix_hint(finding)
+    if hint:
+        out.append(f"\n{hint}\n", style="bold green")
     if info is None:
         return out
     for title, body in (("What it means", info.meaning), ("Why clients fail", info.why_it_breaks),

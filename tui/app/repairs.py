@@ -1,161 +1,210 @@
-"""The repair keys, shared by the main app and the mTLS screen: which repair each key runs, and how it is told."""
+"""The repair keys (o c x r f, u, ctrl+r) of the main screen and of each side of the mTLS screen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+
 from typing import Any
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.app import App
+from textual.screen import Screen
 
 from ..pki import fixes
 from ..pki.diagnose import Report
-from ..pki.fixes import Repair, RepairContext
+from ..pki.fixes import RepairContext
 from ..pki.model import Bundle
-from . import render
-from .screens.dialogs import ConfirmScreen
+from ..pki.vocabulary import Repair
+from . import facts, render
+from .jobs import JobRunner, Outcome
+from .keys import KEY, Group, Key, key_of
+from .model import Workspace
+from .screens.dialogs import ConfirmScreen, open_dialog
+from .view import View
 
-REPAIRS: dict[str, Callable[[Bundle, RepairContext], Repair]] = {
-    "reorder": fixes.reorder, "complete": fixes.complete, "drop_extras": fixes.drop_extras,
-    "drop_root": fixes.drop_root, "keep_root": fixes.keep_root, "fix_all": fixes.fix_all,
+REPAIRS: dict[Repair, Callable[[Bundle, RepairContext], fixes.Repair]] = {
+    Repair.REORDER: fixes.reorder, Repair.COMPLETE: fixes.complete, Repair.DROP_EXTRAS: fixes.drop_extras,
+    Repair.DROP_ROOT: fixes.drop_root, Repair.KEEP_ROOT: fixes.keep_root, Repair.FIX_ALL: fixes.fix_all,
 }
-REPAIR_TITLES = {"reorder": "Reordered", "complete": "Completed", "drop_extras": "Dropped extras",
-                 "drop_root": "Dropped the root", "keep_root": "Put the root back", "fix_all": "Fixed"}
-REPAIR_BINDINGS = [  # the keys the app and the mTLS screen share, in this order in their footers
-        Binding("o", "reorder", "Reorder"),
-        Binding("c", "complete", "Complete"),
-        Binding("x", "drop_extras", "Extras"),
-        Binding("r", "toggle_root", "Root"),
-        Binding("f", "fix_all", "Fix all"),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("s", "save", "Save"),
-]
-NETWORK_REPAIRS = ("complete", "fix_all")  # the repairs that may fetch missing issuers (AIA)
+TITLES = {Repair.REORDER: "Reordered", Repair.COMPLETE: "Completed", Repair.DROP_EXTRAS: "Dropped extras",
+          Repair.DROP_ROOT: "Dropped the root", Repair.KEEP_ROOT: "Put the root back", Repair.FIX_ALL: "Fixed"}
+NETWORK_REPAIRS = (Repair.COMPLETE, Repair.FIX_ALL)  # the repairs that may fetch missing issuers (AIA)
+Show = Callable[[Workspace, View], None]
 
 
-def should_ask(name: str, network: bool | None, allowed: bool) -> bool:
-    """Whether repair ``name`` must ask before any fetch (no answer yet, and the network not allowed)."""
-    return name in NETWORK_REPAIRS and network is None and not allowed
+def should_ask(repair: Repair, network: bool | None, allowed: bool) -> bool:
+    """Whether ``repair`` must ask before any fetch (no answer yet, and the network not allowed)."""
+    return repair in NETWORK_REPAIRS and network is None and not allowed
 
 
-def run_repair(name: str, bundle: Bundle, ctx: RepairContext, *, ask: bool) -> Repair | tuple[str, ...]:
+def run_repair(repair: Repair, bundle: Bundle, ctx: RepairContext, *, ask: bool) -> fixes.Repair | tuple[str, ...]:
     """Repair ``bundle`` (in a worker); with ``ask``, the addresses it would fetch instead, if any."""
     if ask:
         urls = fixes.network_urls(bundle, ctx)
         if urls:
             return tuple(urls)
-    return REPAIRS[name](bundle, ctx)
+    return REPAIRS[repair](bundle, ctx)
 
 
-def root_action(report: Report) -> str | None:
-    """``drop_root`` when the anchor is in the chain, ``keep_root`` when it could be put back."""
+def root_repair(report: Report) -> Repair | None:
+    """Drop the root when the anchor is in the chain, keep (put back) the root when it could be."""
     path = report.path
-    if path is None or not path.trusted or len(path.certs) < 2 or not report.graph.is_self_signed(path.top):
+    if path is None or not path.trusted or len(path.certs) < 2 or not report.is_self_signed(path.top):
         return None
-    return "drop_root" if report.graph.in_bundle(path.top) else "keep_root"
+    return Repair.DROP_ROOT if report.in_bundle(path.top) else Repair.KEEP_ROOT
 
 
-def repair_applies(action: str, report: Report) -> bool | None:
-    """Whether repair key ``action`` would change the chain of ``report``; None for any other action."""
-    codes = report.codes()
-    if action == "reorder":
-        return "wrong-order" in codes
-    if action == "complete":
-        return "missing-intermediate" in codes
-    if action == "drop_extras":
-        return bool(codes & {"extra-cert", "duplicate-cert"})
-    if action == "toggle_root":
-        return root_action(report) is not None
-    if action == "fix_all":
+def repair_of(key: Key, report: Report | None) -> Repair | None:
+    """The repair ``key`` performs on the chain of ``report`` (the root key drops or puts back)."""
+    if len(key.repairs) == 1:
+        return key.repairs[0]
+    return root_repair(report) if report is not None and key.repairs else None
+
+
+def repair_applies(key: Key, report: Report) -> bool:
+    """Whether repair key ``key`` would change the chain of ``report``."""
+    repair = repair_of(key, report)
+    if repair is None:
+        return False
+    if repair is Repair.FIX_ALL:
         return any(f.fix for f in report.findings)
-    return None
+    if repair in (Repair.DROP_ROOT, Repair.KEEP_ROOT):
+        return True  # root_repair found the anchor to drop or to put back
+    return any(f.fix == repair for f in report.findings)
 
 
-def repair_status(name: str, ctx: RepairContext) -> str:
-    """The status line while repair ``name`` runs."""
-    return "Fetching missing issuers…" if ctx.allow_network and name in NETWORK_REPAIRS else "Repairing…"
+def repair_status(repair: Repair, ctx: RepairContext) -> str:
+    """The status line while ``repair`` runs."""
+    return "Fetching missing issuers…" if ctx.allow_network and repair in NETWORK_REPAIRS else "Repairing…"
 
 
-def repair_notes(repair: Repair, *, unresolved: bool = False) -> str:
+def repair_notes(result: fixes.Repair, *, unresolved: bool = False) -> str:
     """The repair's notes as lines to append ("" without any); ``unresolved`` puts what is still broken first."""
-    notes = "\n".join(render.safe(n, 200) for n in repair.notes)
-    if unresolved and repair.unresolved:
-        notes = f"still broken: {render.safe(repair.unresolved, 200)}" + (f"\n{notes}" if notes else "")
+    notes = "\n".join(render.safe(n, 200) for n in result.notes)
+    if unresolved and result.unresolved:
+        notes = f"still broken: {render.safe(result.unresolved, 200)}" + (f"\n{notes}" if notes else "")
     return f"\n{notes}" if notes else ""
 
 
-def repaired_title(name: str, what: str = "") -> str:
-    """The title of the toast after a repair (``what``: the chain it changed, if there are two)."""
-    return f"{REPAIR_TITLES.get(name, 'Repaired')}{what} — u to undo"
+def repaired_title(repair: Repair, what: str = "") -> str:
+    """The title of the toast after a repair (``what``: the chain it changed, if a screen shows two)."""
+    return f"{TITLES.get(repair, 'Repaired')}{what} — {key_of('undo')} to undo"
+
+
+def change_text(result: fixes.Repair) -> str:
+    """What the repair did, then the served order before and after it (the first few names)."""
+    def order(bundle: Bundle) -> str:
+        names = [render.safe(facts.short_name(e), 28) for e in bundle.certs[:6]]
+        more = len(bundle.certs) - len(names)
+        return ", ".join(names) + (f", … {more} more" if more > 0 else "")
+
+    return (f"{render.safe(result.description, 300)}\nbefore: {order(result.before)}\n"
+            f"after:  {order(result.after)}")
 
 
 class RepairKeys:
-    """``o c x r f`` repair, ``u`` / ``ctrl+r`` undo and redo; the toasts and questions that go with them.
+    """The repair keys of one screen (``host``, the app or a screen): each acts on the workspace
+    ``target()`` returns, in the screen's job runner, with the toasts and the question that go with it.
 
-    Mixed into the app and the mTLS screen, which provide ``_queued`` (from :class:`~.jobs.JobRunner`),
-    ``_repair``, ``_root_action``, ``_step`` and ``_dialog``.
+    ``show`` puts a new view of a workspace on screen. ``missing`` says where a missing issuer was
+    looked for; ``named`` names a workspace's chain in the toasts when the screen shows two (without
+    it, the toast lists the order before and after the repair).
     """
 
-    _queued: Callable[[str], bool]
-    _repair: Callable[[str], None]
-    _root_action: Callable[[], str | None]
-    _dialog: Callable[[Any, Callable[[Any], None]], None]
-    notify: Callable[..., None]
+    def __init__(self, host: App[Any] | Screen[Any], jobs: JobRunner, target: Callable[[], Workspace], show: Show, *,
+                 missing: str, named: Callable[[Workspace], str] | None = None) -> None:
+        self.host, self.jobs, self.target, self.show = host, jobs, target, show
+        self.missing, self.named = missing, named
 
-    _step: Callable[..., None]  # undo (undo=True) or redo on the history the keys act on
+    @property
+    def app(self) -> App[Any]:
+        return self.host.app
 
-    def action_reorder(self) -> None:
-        if not self._queued("reorder"):
-            self._repair("reorder")
+    def available(self, name: str) -> bool | None:
+        """Whether the repair key ``name`` would change anything now; None for a key that is not one."""
+        key = KEY.get(name)
+        if key is None or key.group is not Group.REPAIRS:
+            return None
+        workspace = self.target()
+        if name == "undo":
+            return workspace.history.can_undo
+        if name == "redo":
+            return workspace.history.can_redo
+        report = workspace.report
+        return report is not None and repair_applies(key, report)
 
-    def action_complete(self) -> None:
-        if not self._queued("complete"):
-            self._repair("complete")
-
-    def action_drop_extras(self) -> None:
-        if not self._queued("drop_extras"):
-            self._repair("drop_extras")
-
-    def action_toggle_root(self) -> None:
-        if self._queued("toggle_root"):
+    def press(self, name: str) -> None:
+        """The repair key ``name`` was pressed (while a job runs, it runs afterwards)."""
+        if self.jobs.defer(KEY[name].run):
             return
-        name = self._root_action()
-        if name is not None:
-            self._repair(name)
+        workspace = self.target()
+        if name in ("undo", "redo"):
+            self._step(workspace, undo=name == "undo")
+            return
+        repair = repair_of(KEY[name], workspace.report)
+        if repair is not None:
+            self._repair(workspace, repair)
 
-    def action_fix_all(self) -> None:
-        if not self._queued("fix_all"):
-            self._repair("fix_all")
+    def _repair(self, workspace: Workspace, repair: Repair, *, network: bool | None = None) -> None:
+        """Run one repair in a worker; ``network`` is the user's answer to the fetch question."""
+        session = workspace.session
+        bundle, now = workspace.history.current, workspace.now()
+        ask = should_ask(repair, network, session.allow_network)
+        ctx = session.context(now, allow_network=network)
 
-    def action_undo(self) -> None:
-        if not self._queued("undo"):
-            self._step(undo=True)
+        def job() -> Outcome:
+            result = run_repair(repair, bundle, ctx, ask=ask)
+            if not isinstance(result, fixes.Repair):
+                return Outcome(urls=result)
+            view = workspace.compute(result.after, now) if result.changed else None
+            return Outcome(view=view, repair=result)
 
-    def action_redo(self) -> None:
-        if not self._queued("redo"):
-            self._step(undo=False)
+        self.jobs.start(job, partial(self._repaired, workspace, repair), repair_status(repair, ctx), on=(workspace,))
 
-    def _stepped(self, repair: Repair, *, undo: bool) -> None:
-        """Say which repair was undone or redone."""
-        self.notify(render.safe(repair.description, 300), title="Undone" if undo else "Redone", markup=False)
+    def _repaired(self, workspace: Workspace, repair: Repair, outcome: Outcome) -> None:
+        if outcome.urls:
+            self._ask_network(outcome.urls, partial(self._network_answered, workspace, repair))
+            return
+        result = outcome.repair
+        assert result is not None
+        if not result.changed or outcome.view is None:
+            self.jobs.restore()
+            self.app.notify(render.safe(result.description, 400) + repair_notes(result),
+                            title="Nothing changed", severity="warning", markup=False)
+            return
+        if not workspace.history.apply(result):
+            self.jobs.restore()
+            return
+        workspace.remember(result.after, outcome.view)
+        self.show(workspace, outcome.view)
+        named = self.named(workspace) if self.named is not None else ""
+        text = render.safe(result.description, 300) if named else change_text(result)
+        self.app.notify(text + repair_notes(result, unresolved=True), title=repaired_title(repair, named),
+                        markup=False, timeout=8)
 
-    def _nothing_changed(self, repair: Repair) -> None:
-        """Say why a repair left the chain as it was."""
-        self.notify(render.safe(repair.description, 400) + repair_notes(repair),
-                    title="Nothing changed", severity="warning", markup=False)
+    def _network_answered(self, workspace: Workspace, repair: Repair, yes: bool) -> None:
+        if yes:
+            workspace.session.allow_network = True
+        self._repair(workspace, repair, network=yes)
 
-    def _ask_network(self, question: str, urls: tuple[str, ...], answered: Callable[[bool], None]) -> None:
+    def _ask_network(self, urls: tuple[str, ...], answered: Callable[[bool], None]) -> None:
         """Ask before fetching the missing issuers from ``urls``; ``answered`` gets the answer."""
+        question = (f"The missing issuer is not in {self.missing}. Fetch it from the address the certificate "
+                    "names (AIA)?")
         detail = "\n".join(f"  {render.safe(u, 100)}" for u in urls[:5])
-        self._dialog(ConfirmScreen(Text(question), yes="Fetch", no="Without network", detail=Text(detail),
-                                   yes_first=True), lambda yes: answered(bool(yes)))
+        open_dialog(self.app, ConfirmScreen(Text(question), yes="Fetch", no="Without network", detail=Text(detail),
+                                            yes_first=True), lambda yes: answered(bool(yes)))
 
-    def _unless_unsaved(self, dirty: bool, go: Callable[[], None], what: str) -> None:
-        """Run ``go``; with unsaved repairs, only after "``what`` anyway?" is answered yes."""
-        if not dirty:
-            go()
+    def _step(self, workspace: Workspace, *, undo: bool) -> None:
+        """Undo or redo the last repair of ``workspace``, and show its chain again."""
+        result = workspace.history.undo() if undo else workspace.history.redo()
+        if result is None:
             return
-        question = Text(f"The repairs you made are not saved. {what} anyway?")
-        self._dialog(ConfirmScreen(question, yes=f"{what} without saving", no="Keep working"),
-                     lambda yes: go() if yes else None)
+
+        def shown(workspace: Workspace, view: View) -> None:
+            self.show(workspace, view)
+            self.app.notify(render.safe(result.description, 300), title="Undone" if undo else "Redone",
+                            markup=False)
+
+        self.jobs.show_current((workspace,), "Undoing…" if undo else "Redoing…", shown)

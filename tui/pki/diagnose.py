@@ -119,6 +119,14 @@ class Report:
         """Certificates whose key signed ``entry``, then those that claim to but did not."""
         return self.graph.issuers(entry) + self.graph.claimed_issuers(entry)
 
+    def issuers_of(self, entry: CertEntry) -> list[CertEntry]:
+        """Certificates whose key verifiably signed ``entry``: loaded first, then anchors, then pools."""
+        return self.graph.issuers(entry)
+
+    def claimed_issuers_of(self, entry: CertEntry) -> list[CertEntry]:
+        """Certificates with the name ``entry`` gives as its issuer whose key did not sign it."""
+        return self.graph.claimed_issuers(entry)
+
     @property
     def chain(self) -> tuple[CertEntry, ...]:
         return self.path.certs if self.path is not None else ()

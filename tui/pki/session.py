@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -73,15 +73,21 @@ class Session:
         """The policy with the validation time fixed (``now`` when the request names no time)."""
         return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
 
-    def analyse(self, bundle: Bundle, now: datetime, *, hints: CertPool | None = None) -> Report:
-        """Diagnose ``bundle`` as served; the search pool (and ``hints``) only say where a missing issuer is."""
+    def analyse(self, bundle: Bundle, now: datetime, *, hints: CertPool | None = None,
+                live: Sequence[LiveChain] | None = None) -> Report:
+        """Diagnose ``bundle`` as served; the search pool (and ``hints``) only say where a missing issuer is.
+
+        The findings about what the servers said (OCSP staple, SNI) come from ``live``, by default what
+        the live SOURCEs sent last.
+        """
+        live = self.live if live is None else live
         if hints is not None and self.search is not None:
             hints = CertPool([*self.search.entries, *hints.entries])
         report = diagnose(bundle, self.trust, self.policy_at(now), hints=hints or self.search)
-        if self.live:  # what the servers said besides their chain: OCSP staple, SNI
+        if live:  # what the servers said besides their chain: OCSP staple, SNI
             from .livecheck import add_live_findings
 
-            add_live_findings(report, self.live)
+            add_live_findings(report, live)
         return report
 
     def check(self, now: datetime) -> tuple[Report, list[str]]:

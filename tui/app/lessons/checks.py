@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...pki.diagnose import Finding, Report
 from ...pki.model import CertEntry
+from ...pki.session import Session
 from ..forest import Missing
 from ..screens.glossary import GlossaryScreen
-from ...pki.session import Session
+from ..screens.mtls import MtlsScreen
 from ..widgets.signer_tree import SignerTree
 from ..widgets.tables import FindingsTable, ServedOrder
 
@@ -24,7 +25,7 @@ Pick = Callable[[Report], "CertEntry | None"]
 class Probe:
     """A read-only look at the app: the report shown, the highlighted certificate, the focused pane."""
 
-    def __init__(self, app: ChainDoctorApp, session: Session | None = None, pair: Any = None) -> None:
+    def __init__(self, app: ChainDoctorApp, session: Session | None = None, pair: MtlsScreen | None = None) -> None:
         self.app = app
         self.session = session
         self.bundle = session.bundle if session is not None else None  # opening a file replaces it
@@ -41,13 +42,11 @@ class Probe:
     @property
     def ready(self) -> bool:
         """The app shows the lesson's own bundle, analysed (not busy, not another file the learner opened)."""
-        app = self.app
         if self.off_track:
             return False
         if self.pair is not None:
-            return not self.pair.busy and all(s.report is not None for s in self.pair.sides.values())
-        view = app.view
-        return not app.busy and view is not None and view.report.bundle is app.history.current
+            return not self.pair.busy and all(side.ready for side in self.pair.sides.values())
+        return not self.app.busy and self.app.workspace.ready
 
     @property
     def report(self) -> Report:
@@ -198,8 +197,10 @@ def pair_repaired(side: str, code: str) -> Check:
     """On the mTLS screen, a repair of ``side``'s chain made the ``code`` finding go away."""
 
     def check(probe: Probe, memory: Memory) -> bool:
-        pair_side = probe.pair.sides[side] if probe.pair is not None else None
-        report = pair_side.report if pair_side is not None else None
-        return report is not None and pair_side.history.can_undo and code not in report.codes()
+        if probe.pair is None:
+            return False
+        workspace = probe.pair.sides[side]
+        report = workspace.report
+        return report is not None and workspace.history.can_undo and code not in report.codes()
 
     return check

@@ -6,14 +6,15 @@ Prose conventions (see ``text.py``): a blank line separates paragraphs, ``- `` s
 
 from __future__ import annotations
 
+from ...pki.vocabulary import Purpose
 from . import checks as c
 from .course import Lesson, Step
-from .scenes import DEMO, PairScene, Scene, pair_screen_available
+from .scenes import DEMO, PairScene, Scene
 
 GOOD = Scene("good-chain.pem")
 MTLS_SERVER = Scene("mtls-server-chain.pem", roots=("mtls-server-root.pem",), host="api.mtls.local")
-MTLS_CLIENT = Scene("mtls-client-chain.pem", roots=("mtls-client-root.pem",), host=None, purpose="client")
-MTLS_WRONG_TRUST = Scene("mtls-client-chain.pem", roots=("mtls-server-root.pem",), host=None, purpose="client")
+MTLS_CLIENT = Scene("mtls-client-chain.pem", roots=("mtls-client-root.pem",), host=None, purpose=Purpose.CLIENT)
+MTLS_WRONG_TRUST = Scene("mtls-client-chain.pem", roots=("mtls-server-root.pem",), host=None, purpose=Purpose.CLIENT)
 MTLS_PAIR = PairScene("mtls-server-chain.pem", "mtls-server-root.pem", "mtls-client-reversed.pem",
                       "mtls-client-root.pem", host="api.mtls.local")
 BOTH_SIDES = Step(
@@ -243,7 +244,7 @@ MTLS = Lesson(
              "configuration, not in the client's chain: add `mTLS Client Root CA` to the server's "
              "client-CA bundle (nginx: `ssl_client_certificate`).",
              MTLS_WRONG_TRUST),
-        *((BOTH_SIDES,) if pair_screen_available() else ()),
+        BOTH_SIDES,
     ),
     "`chaindoctor mtls --server-chain S --server-trust T1 --client-chain C --client-trust T2` "
     "checks both directions at once.",

@@ -13,11 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..keys import KEY
 from ..screens.dialogs import ConfirmScreen
-from .tutor import Tutor, tutor_for
 
 if TYPE_CHECKING:
-    from ..app import ChainDoctorApp
+    from .tutor import Tutor
 
 INTRO = ("Seven short lessons, from one certificate to mutual TLS, then a broken chain to fix on your own: "
          "the demo, a server's chain file put together by hand, with an intermediate before the server's "
@@ -29,17 +29,15 @@ INTRO = ("Seven short lessons, from one certificate to mutual TLS, then a broken
 class LessonsScreen(ModalScreen[None]):
     """The lessons menu. ``chaindoctor learn`` skips it and opens lesson 1 directly."""
 
-    BINDINGS = [Binding("escape,q,l", "close", "Close"), Binding("x", "leave", "Leave the lessons")]
+    BINDINGS = [Binding(f"escape,{KEY['quit'].key},{KEY['lessons'].key}", "close", "Close"),
+                Binding("x", "leave", "Leave the lessons")]
     DEFAULT_CSS = """
     LessonsScreen #lesson-list { height: auto; max-height: 12; margin-bottom: 1; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tutor: Tutor) -> None:
         super().__init__(classes="dialog-screen")
-
-    @property
-    def tutor(self) -> Tutor:
-        return tutor_for(self.app)  # type: ignore[arg-type]
+        self.tutor = tutor
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog lessons"):
@@ -63,10 +61,6 @@ class LessonsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         tutor = self.tutor
-        if not tutor.started and getattr(self.app, "_start_lessons", False):  # `chaindoctor learn`
-            self.dismiss(None)
-            tutor.start(0)
-            return
         course = tutor.course
         todo = [i for i in range(len(course.lessons)) if i not in course.completed]
         options = self.query_one(OptionList)
@@ -77,8 +71,7 @@ class LessonsScreen(ModalScreen[None]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         index = int(event.option.id or 0)
         tutor = self.tutor
-        app: ChainDoctorApp = self.app  # type: ignore[assignment]
-        if tutor.running or not app.history.dirty:
+        if tutor.running or not tutor.app.history.dirty:
             self.dismiss(None)
             tutor.start(index)
             return
@@ -90,7 +83,7 @@ class LessonsScreen(ModalScreen[None]):
                 self.dismiss(None)
                 tutor.start(index)
 
-        app.push_screen(ConfirmScreen(question, yes="Start the lesson"), answered)
+        self.app.push_screen(ConfirmScreen(question, yes="Start the lesson"), answered)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ..keys import key_of
 from .course import Course
 from .text import prose
 
@@ -34,8 +35,8 @@ def body(course: Course, *, off_track: bool = False) -> Text:
     out = Text()
     if off_track:
         out.append("The app no longer shows this lesson's bundle (another file was opened, or the lesson's "
-                   "screen closed). ctrl+g starts the lesson again; l, then x, leaves the lessons.\n\n",
-                   style="bold yellow")
+                   f"screen closed). {key_of('restart_lesson')} starts the lesson again; {key_of('lessons')}, "
+                   "then x, leaves the lessons.\n\n", style="bold yellow")
     out.append_text(prose(lesson.intro))
     out.append("\n")
     for i, step in enumerate(lesson.steps):
@@ -66,23 +67,25 @@ def _closing(course: Course) -> Text:
     out.append_text(prose(lesson.outro))
     out.append("\n\n")
     index = course.next_index
+    next_key = key_of("next_lesson")
     if index is None:
-        out.append("ctrl+n leaves the lessons and gives you your own bundle back.", style="bold")
+        out.append(f"{next_key} leaves the lessons and gives you your own bundle back.", style="bold")
     elif course.lessons[index].final:
-        out.append_text(prose("That was the last lesson. Now the real thing: press `ctrl+n` to open the "
+        out.append_text(prose(f"That was the last lesson. Now the real thing: press `{next_key}` to open the "
                               "demo's broken chain (certificates out of order, the root pasted in, an "
                               "intermediate twice) and fix it on your own.",
                               style="bold"))
     else:
-        out.append(f"ctrl+n: lesson {index + 1}, {course.lessons[index].title}", style="bold")
+        out.append(f"{next_key}: lesson {index + 1}, {course.lessons[index].title}", style="bold")
     return out
 
 
 def keys() -> Text:
     """The panel's keys, each one clickable."""
     out = Text()
-    for i, (key, what, command) in enumerate((("ctrl+n", "next", "next"), ("ctrl+g", "restart", "restart"),
-                                              ("l", "lessons", "menu"))):
+    links = (("next_lesson", "next", "next"), ("restart_lesson", "restart", "restart"), ("lessons", "lessons", "menu"))
+    for i, (name, what, command) in enumerate(links):
+        key = key_of(name)
         if i:
             out.append(" · ", style="dim")
         start = len(out)

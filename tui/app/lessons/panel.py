@@ -1,4 +1,4 @@
-"""The lesson panel, docked beside the real app's panes: progress, text, checklist; it watches the app."""
+"""The lesson panel, docked beside the real app's panes: progress, text, checklist; the tutor redraws it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from . import page
 
 if TYPE_CHECKING:
     from .tutor import Tutor
-
-POLL = 0.15  # seconds between looks at the app's state
 
 
 class LessonPanel(Vertical):
@@ -52,23 +50,19 @@ class LessonPanel(Vertical):
 
     def on_mount(self) -> None:
         self.show_lesson()
-        self.set_interval(POLL, self._poll)
 
     def show_lesson(self) -> None:
         """Redraw from the top (a lesson began or restarted)."""
         self._shown, self._where = "", None
-        self._redraw()
+        self.redraw()
 
     @property
     def text(self) -> str:
         """The panel's words (for tests and screen readers)."""
         return self._shown
 
-    def _poll(self) -> None:
-        self.tutor.tick()
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
+        """Show where the course is now (nothing happens when nothing changed)."""
         if not self.is_mounted or not self.is_attached or not self.query("#lesson-body"):
             return
         course = self.tutor.course

@@ -8,8 +8,11 @@ from importlib import resources
 from ...pki.diagnose import Policy
 from ...pki.load import load_bytes
 from ...pki.model import CertEntry, Origin
-from ...pki.stores import CertPool, TrustStore
 from ...pki.session import DEMO_NAME, Clock, Session, demo_bytes
+from ...pki.stores import CertPool, TrustStore
+from ...pki.vocabulary import Purpose
+from ..model import Workspace
+from ..screens.mtls import MtlsScreen
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class Scene:
     bundle: str
     roots: tuple[str, ...] = ("local-root.pem",)
     host: str | None = "orders.fin.service.local"
-    purpose: str = "server"
+    purpose: Purpose = Purpose.SERVER
     search: tuple[str, ...] = ()
 
 
@@ -60,25 +63,14 @@ class PairScene:
     host: str | None = None
 
 
-def pair_screen_for(scene: PairScene, now: Clock):  # type: ignore[no-untyped-def]  # -> MtlsScreen | None
-    """The mTLS screen on ``scene``, or None when this build has no mTLS screen."""
-    from ..screens.mtls import MtlsScreen, PairSide
+def pair_screen_for(scene: PairScene, now: Clock) -> MtlsScreen:
+    """The mTLS screen on ``scene``, each side a workspace of its own."""
 
-    def side(name: str, chain: str, trust: str, policy: Policy) -> PairSide:
+    def side(chain: str, trust: str, policy: Policy) -> Workspace:
         store = TrustStore(_entries(trust, "store"), trust)
         session = Session(load_bytes(lesson_bytes(chain), chain), store, policy, source_file=chain, label=chain,
                           roots_file=trust)
-        return PairSide(name, chain, trust, session)
+        return Workspace(session, now)
 
-    return MtlsScreen(side("server", scene.server_chain, scene.client_trust, Policy(host=scene.host)),
-                      side("client", scene.client_chain, scene.server_trust, Policy(purpose="client")),
-                      now=now)
-
-
-def pair_screen_available() -> bool:
-    """Whether this build has the mTLS screen (the lessons use it when it is there)."""
-    try:
-        from ..screens.mtls import MtlsScreen, PairSide  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return MtlsScreen(side(scene.server_chain, scene.client_trust, Policy(host=scene.host)),
+                      side(scene.client_chain, scene.server_trust, Policy(purpose=Purpose.CLIENT)))

@@ -12,7 +12,6 @@ from rich.style import Style
 from rich.text import Text
 
 _TOKEN = re.compile(r"`([^`]+)`|\[\[([^:\]]+):([a-z0-9-]+)\]\]")
-LINKS = re.compile(r"\[\[[^:\]]+:([a-z0-9-]+)\]\]")
 
 
 def term_link(label: str, key: str) -> Text:
@@ -39,7 +38,3 @@ def prose(text: str, style: str = "") -> Text:
     out.rstrip()
     return out
 
-
-def linked_terms(text: str) -> list[str]:
-    """The glossary keys ``text`` links to (for the tests)."""
-    return LINKS.findall(text)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
-
-from textual.screen import Screen
 
 from ...pki.session import Session
+from ..screens.mtls import MtlsScreen
 from ..widgets.signer_tree import SignerTree
 from .checks import Probe
 from .content import LESSONS
@@ -18,19 +17,13 @@ from .scenes import PairScene, Scene, pair_screen_for, session_for
 if TYPE_CHECKING:
     from ..app import ChainDoctorApp
 
-_TUTORS: WeakKeyDictionary[ChainDoctorApp, Tutor] = WeakKeyDictionary()
-
-
-def tutor_for(app: ChainDoctorApp) -> Tutor:
-    """The app's one tutor (progress survives leaving the lessons and coming back)."""
-    tutor = _TUTORS.get(app)
-    if tutor is None:
-        tutor = _TUTORS[app] = Tutor(app)
-    return tutor
-
 
 class Tutor:
-    """Opens each lesson's bundles in the real app and moves on when the learner's action shows."""
+    """Opens each lesson's bundles in the real app and moves on when the learner's action shows.
+
+    The app calls :meth:`check` whenever something the learner can see changed (a new report, a
+    highlight, the focus, a glossary term, the screen): there is no polling.
+    """
 
     def __init__(self, app: ChainDoctorApp) -> None:
         self.app = app
@@ -84,6 +77,13 @@ class Tutor:
         self.home, self.probe = None, None
         self.app.use_session(session)
 
+    def check(self) -> None:
+        """Mark every step the app shows done, and redraw the lesson panels."""
+        while self.tick():
+            pass
+        for panel in self._panels():
+            panel.redraw()
+
     def tick(self) -> bool:
         """Check the current step against the app; True when a step was completed."""
         probe = self.probe
@@ -99,7 +99,7 @@ class Tutor:
     def _open(self, scene: Scene | PairScene) -> None:
         self._close_pair()
         if isinstance(scene, PairScene):
-            screen = pair_screen_for(scene, self.app.now)
+            screen = pair_screen_for(scene, self.app.workspace.now)
             self.probe = Probe(self.app, pair=screen)
             self.app.call_later(self._push_pair, screen)
             return
@@ -109,9 +109,9 @@ class Tutor:
         self.probe = Probe(self.app, session)
         self.app.use_session(session)
 
-    async def _push_pair(self, screen: Screen[object] | None) -> None:
+    async def _push_pair(self, screen: MtlsScreen) -> None:
         """Open the mTLS screen with its own lesson panel."""
-        if screen is None or self.probe is None or self.probe.pair is not screen:
+        if self.probe is None or self.probe.pair is not screen:
             return  # the learner moved on before it opened
         await self.app.push_screen(screen)
         await screen.mount(LessonPanel(self))
@@ -120,6 +120,11 @@ class Tutor:
         pair = self.probe.pair if self.probe is not None else None
         while pair is not None and pair in self.app.screen_stack:
             self.app.pop_screen()
+
+    def _panels(self) -> Iterator[LessonPanel]:
+        """The panel beside the main screen, and the one on the lesson's mTLS screen."""
+        for screen in self.app.screen_stack:
+            yield from screen.query(LessonPanel).results(LessonPanel)
 
     def _panel(self) -> LessonPanel:
         screen = self.app.default_screen

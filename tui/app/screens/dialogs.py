@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+
+T = TypeVar("T")
+
+
+def open_dialog(app: App[Any], screen: Screen[T], callback: Callable[[T | None], None] | None = None) -> None:
+    """Open a dialog; the toasts of earlier actions go, so they cannot cover its buttons."""
+    app.clear_notifications()
+    app.push_screen(screen, callback)
+
+
+def confirm_then(app: App[Any], go: Callable[[], None], question: str, *, ask: bool, yes: str,
+                 no: str = "Cancel") -> None:
+    """Run ``go``; when ``ask``, only after ``question`` is answered yes."""
+    if not ask:
+        go()
+        return
+    open_dialog(app, ConfirmScreen(Text(question), yes=yes, no=no), lambda answer: go() if answer else None)
+
+
+def unless_unsaved(app: App[Any], dirty: bool, go: Callable[[], None], what: str) -> None:
+    """Run ``go``; with unsaved repairs, only after "``what`` anyway?" is answered yes."""
+    confirm_then(app, go, f"The repairs you made are not saved. {what} anyway?", ask=dirty,
+                 yes=f"{what} without saving", no="Keep working")
 
 
 class ConfirmScreen(ModalScreen[bool]):

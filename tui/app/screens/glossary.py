@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -48,6 +49,13 @@ def entry(term: GlossaryTerm) -> Text:
 
 class GlossaryScreen(ModalScreen[None]):
     """Search box, matching terms, the chosen entry. ``first`` lists a finding's words on top."""
+
+    class TermShown(Message):
+        """The glossary shows the term ``key`` now (the lessons check for it)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
 
     BINDINGS = [Binding("escape", "close", "Close"), Binding("down", "to_list", show=False)]
     DEFAULT_CSS = """
@@ -101,6 +109,7 @@ class GlossaryScreen(ModalScreen[None]):
     def _display(self, key: str) -> None:
         self.current = key
         self.query_one("#glossary-text", Static).update(entry(GLOSSARY[key]))
+        self.post_message(self.TermShown(key))
 
     def show(self, key: str) -> None:
         """Show the term ``key`` (clearing the search when it is not in the list)."""

@@ -1,4 +1,4 @@
-"""Help: every key, and the glossary from ``tui.pki.explain`` when it is there."""
+"""Help: every key of the main screen, grouped as the key table groups them, then the glossary."""
 
 from __future__ import annotations
 
@@ -10,45 +10,30 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import render
+from ..keys import KEY, Group, Where, key_of, keys_on
 
-KEYS = (
-    ("o", "reorder: leaf first, each certificate followed by its issuer"),
-    ("c", "complete: add missing issuers (asks before any network fetch)"),
-    ("x", "drop extra and duplicate certificates"),
-    ("r", "drop the trust anchor from the chain / put it back"),
-    ("f", "fix all of the above"),
-    ("u / ctrl+r", "undo / redo"),
-    ("s", "save (Enter saves; asks before overwriting)"),
-    ("y", "copy the chain as PEM (never a private key)"),
-    ("p", "paste a bundle from the clipboard"),
-    ("O", "open a file"),
-    ("t", "trust the highlighted self-signed root for this session"),
-    ("l", "lessons"),
-    ("ctrl+n", "in a lesson: the next lesson (skips this one)"),
-    ("ctrl+g", "in a lesson: start it again"),
-    ("g", "glossary: look up a word (the highlighted finding's words first)"),
-    ("ctrl+p", "command palette"),
-    ("tab", "move between the panes"),
-    ("?", "this help"),
-    ("q", "quit (asks when repairs are not saved)"),
-)
+KEY_WIDTH = 12
+SEARCH_KEYS = f"{KEY['glossary'].key},slash"  # the glossary's own key, and / as in a pager
 
 
 def help_text() -> Text:
     out = Text()
-    out.append("Keys\n", style="bold underline")
-    for key, what in KEYS:
-        out.append(f"  {key:<12}", style="bold cyan")
-        out.append(what + "\n")
+    keys = keys_on(Where.MAIN)
+    for group in Group:
+        listed = [k for k in keys if k.group is group]
+        if not listed:
+            continue
+        out.append(("\n" if out.plain else "") + f"{group.title}\n", style="bold underline")
+        for key in listed:
+            out.append(f"  {key.shown:<{KEY_WIDTH}}", style="bold cyan")
+            out.append(key.help + "\n")
     out.append("\nThe tree shows who signed whom: the trust anchor at the top, the leaf (the server's own "
                "certificate) at the bottom. The served order lists the file as it is; a server must send "
                "the leaf first, each certificate followed by the one that signed it.\n")
-    try:
-        from ...pki.explain import GLOSSARY
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return out
+    from ...pki.explain import GLOSSARY  # the glossary loads when help opens, not for the first paint
+
     out.append("\nGlossary", style="bold underline")
-    out.append("  (press g or / to search it)\n", style="dim")
+    out.append(f"  (press {key_of('glossary')} or / to search it)\n", style="dim")
     for term in GLOSSARY.values():
         out.append(f"\n{term.term}\n", style="bold")
         out.append_text(render.prose(term.definition))
@@ -59,15 +44,15 @@ def help_text() -> Text:
 class HelpScreen(ModalScreen[None]):
     """Keys and glossary; Escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close"),
-                Binding("g,slash", "glossary", "Search the glossary")]
+    BINDINGS = [Binding(f"escape,{KEY['quit'].key},{KEY['help'].key}", "close", "Close"),
+                Binding(SEARCH_KEYS, "glossary", "Search the glossary")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
             yield Static(Text("chaindoctor — help", style="bold"), classes="question")
             with VerticalScroll(id="help-body"):
                 yield Static(help_text())
-            yield Static(Text("g or / searches the glossary · Escape closes", style="dim"))
+            yield Static(Text(f"{key_of('glossary')} or / searches the glossary · Escape closes", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.text import Text
@@ -14,8 +15,8 @@ from textual.widgets import Static
 class TextPane(VerticalScroll):
     """A focusable, scrollable pane showing one ``Text``."""
 
-    def __init__(self, placeholder: str = "", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, placeholder: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._placeholder = Text(placeholder, style="dim")
 
     def compose(self) -> ComposeResult:

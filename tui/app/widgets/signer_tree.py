@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Tree
@@ -11,8 +11,10 @@ from textual.widgets.tree import TreeNode
 
 from ...pki.diagnose import Report
 from ...pki.model import CertEntry
+from ...pki.vocabulary import Role
 from .. import render
 from ..forest import Extras, Forest, Missing, Top
+from ..view import View
 
 CHUNK = 200  # children added per expansion; the rest hide behind a "… more" node
 EXPAND_LIMIT = 100  # with no chain to follow (a trust bundle), open this many nodes from the top
@@ -42,31 +44,35 @@ class Item:
     rest: list[CertRef] = field(default_factory=list)  # for a "… more" node: what it still hides
 
 
+def _value(node: TreeNode[Item]) -> CertRef | Missing | Extras | Hint | None:
+    return node.data.value if node.data is not None else None
+
+
+def _is_chain_cert(value: object, forest: Forest) -> bool:
+    return isinstance(value, CertRef) and value.entry.sha256 in forest.chain
+
+
 class SignerTree(Tree[Item]):
     """Who signed whom. Children are added when a node is first expanded."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("signers", data=Item(None, True), **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("signers", data=Item(None, True), **kwargs)
         self.show_root = False
         self.guide_depth = 3
         self._report: Report | None = None
         self._forest = Forest()
-        self._now = datetime.now()
-        self._where: dict[str, list[int]] = {}
-        self._roles: dict[str, str] = {}
 
-    def role_of(self, entry: CertEntry) -> str:
-        """The role of a certificate on the tree (``anchor`` for one from the trust store)."""
-        return self._roles.get(entry.sha256, "anchor")
-
-    def cursor_target(self) -> tuple[CertEntry, str] | Missing | None:
-        """What the highlighted node shows: a certificate and its role, or a missing issuer."""
+    def cursor_target(self) -> tuple[CertEntry, Role | None] | Missing | None:
+        """What the highlighted node shows: a certificate and its role (None: from the trust store), or a
+        missing issuer."""
         node = self.cursor_node
-        value = node.data.value if node is not None and node.data is not None else None
+        value = _value(node) if node is not None else None
         if isinstance(value, CertRef):
-            assert self._report is not None
-            role = self._report.roles[value.index] if value.index is not None else self.role_of(value.entry)
-            return value.entry, role
+            report = self._report
+            assert report is not None
+            if value.index is not None:
+                return value.entry, report.certificates[value.index].role
+            return value.entry, render.role_of(report, value.entry)
         if isinstance(value, Missing):
             return value
         if isinstance(value, Hint) and node is not None and node.parent is not None:
@@ -76,13 +82,10 @@ class SignerTree(Tree[Item]):
 
     # --- building ---------------------------------------------------------------------------------
 
-    def show(self, report: Report, forest: Forest, where: dict[str, list[int]], now: datetime) -> None:
-        """Replace the tree with this report's; expand the chain and put the cursor on the leaf."""
-        self._report, self._forest, self._where, self._now = report, forest, where, now
-        self._roles = {}
-        for entry, role in zip(report.bundle.certs, report.roles):
-            if role != "duplicate":
-                self._roles.setdefault(entry.sha256, role)
+    def show(self, view: View) -> None:
+        """Replace the tree with this view's; expand the chain and put the cursor on the leaf."""
+        self._report, self._forest = view.report, view.forest
+        forest = view.forest
         self.cursor_line = -1
         self.clear()
         chain_node: TreeNode[Item] | None = None
@@ -104,7 +107,7 @@ class SignerTree(Tree[Item]):
 
     def _expand_small(self, budget: int) -> None:
         """Open the tops and their descendants, breadth first, while fewer than ``budget`` nodes show."""
-        queue = [n for n in self.root.children if isinstance(n.data.value, (CertRef, Missing))]  # type: ignore[union-attr]
+        queue = [n for n in self.root.children if isinstance(_value(n), (CertRef, Missing))]
         shown = len(self.root.children)
         while queue and shown < budget:
             node = queue.pop(0)
@@ -126,16 +129,9 @@ class SignerTree(Tree[Item]):
         return self._add_cert(self.root, CertRef(top))
 
     def _add_cert(self, parent: TreeNode[Item], ref: CertRef) -> TreeNode[Item]:
-        entry = ref.entry
-        assert self._report is not None
-        graph = self._report.graph
-        if ref.index is not None:
-            role = self._report.roles[ref.index]
-        else:
-            role = self.role_of(entry)
-        where = [ref.index + 1] if ref.index is not None else self._where.get(entry.sha256, [])
-        label = render.cert_label(entry, role, where, self._now,
-                                  anchor=graph.is_anchor(entry), self_signed=graph.is_self_signed(entry))
+        entry, report = ref.entry, self._report
+        assert report is not None
+        label = render.cert_label(report, entry, report.certificates[ref.index] if ref.index is not None else None)
         has_kids = ref.index is None and bool(self._forest.children.get(entry.sha256))
         return parent.add(label, Item(ref), allow_expand=has_kids)
 
@@ -146,8 +142,7 @@ class SignerTree(Tree[Item]):
             last = node
             self._populate(node)
             node.expand()
-            node = next((c for c in node.children if isinstance(c.data.value, CertRef)  # type: ignore[union-attr]
-                         and c.data.value.entry.sha256 in self._forest.chain), None)  # type: ignore[union-attr]
+            node = next((c for c in node.children if _is_chain_cert(_value(c), self._forest)), None)
         return last
 
     def _populate(self, node: TreeNode[Item]) -> None:
@@ -159,7 +154,8 @@ class SignerTree(Tree[Item]):
         refs: list[CertRef]
         if isinstance(value, Extras):
             assert self._report is not None
-            refs = [CertRef(self._report.bundle.certs[i], i) for i in value.indexes]
+            certificates = self._report.certificates
+            refs = [CertRef(certificates[i].entry, i) for i in value.indexes]
         elif isinstance(value, Missing):
             for url in value.aia:
                 node.add_leaf(render.hint_label("get it from AIA", url), Item(Hint(url), True))

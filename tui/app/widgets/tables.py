@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ...pki.diagnose import Finding, Report
-from ...pki.model import CertEntry
+from ...pki.diagnose import CertFacts, Finding
+from ...pki.vocabulary import PathEnd, Role
 from .. import facts, render
-from ..forest import order_judged
+from ..forest import OFF_PATH, order_judged
+from ..view import View
 
 MAX_ROWS = 1000  # a 10,000-certificate bundle shows its first rows and says how many more
+END_NOTES = {PathEnd.ANCHOR: "end of the chain", PathEnd.SELF_SIGNED: "end: untrusted root",
+             PathEnd.MISSING: "end: issuer missing", PathEnd.LOOP: "end: issuers loop",
+             PathEnd.TOO_LONG: "end: too long"}
 
 
 class ServedOrder(DataTable[Text]):
     """Every loaded certificate in file order: #, subject, role, and whether the next one signed it."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.break_index: int | None = None
 
     def on_mount(self) -> None:
@@ -26,66 +32,58 @@ class ServedOrder(DataTable[Text]):
         self.add_column("role", key="role")
         self.add_column("subject", key="subject")
 
-    def show(self, report: Report, break_index: int | None, marks: dict[int, bool],
-             where: dict[str, list[int]]) -> None:
+    def show(self, view: View) -> None:
+        report = view.report
         self.clear()
-        self.break_index = break_index
-        last_member = max((i for i, r in enumerate(report.roles) if r not in ("extra", "duplicate")), default=None)
-        rows = []
-        for i, (entry, role) in enumerate(zip(report.bundle.certs, report.roles)):
-            if i >= MAX_ROWS:
-                break
-            rows.append((self._row(report, i, entry, role, break_index, marks, last_member, where), str(i)))
-        for cells, key in rows:
-            self.add_row(*cells, key=key)
-        self.set_class(break_index is not None, "-broken-order")
+        self.break_index = view.break_index
+        certificates = report.certificates
+        last_member = max((f.index for f in certificates if f.role not in OFF_PATH), default=None)
+        for cert in certificates[:MAX_ROWS]:
+            self.add_row(*self._row(view, cert, last_member), key=str(cert.index))
+        self.set_class(view.break_index is not None, "-broken-order")
         if not report.bundle.ordered:
             self.border_subtitle = "order not judged: PKCS#7/#12 hold unordered sets"
         elif report.leaf is None:
             self.border_subtitle = "order not judged: no leaf (a trust bundle)"
-        elif break_index is not None:
-            self.border_subtitle = f"⚠ #{break_index + 1} is not signed by the next"
+        elif view.break_index is not None:
+            self.border_subtitle = f"⚠ #{view.break_index + 1} is not signed by the next"
         else:
             self.border_subtitle = "✓ leaf first, each followed by its issuer"
-        hidden = len(report.bundle.certs) - MAX_ROWS
+        hidden = len(certificates) - MAX_ROWS
         if hidden > 0:
             self.add_row(Text("…"), Text(""), Text(""),
                          Text(f"{hidden:,} more certificates not listed", style="dim italic"), key="more")
 
-    @staticmethod
-    def _row(report: Report, i: int, entry: CertEntry, role: str, break_index: int | None,
-             marks: dict[int, bool], last_member: int | None, where: dict[str, list[int]]) -> tuple[Text, ...]:
-        broken = i == break_index
+    def _row(self, view: View, cert: CertFacts, last_member: int | None) -> tuple[Text, ...]:
+        """#, order, role, subject of one loaded certificate."""
+        report, i, role = view.report, cert.index, cert.role
+        broken = i == view.break_index
         style = "bold red" if broken else ""
-        judged = order_judged(report)
-        if role == "duplicate":
-            first = where.get(entry.sha256, [i + 1])[0]
-            order = Text(f"duplicate of #{first}", style="yellow")
-        elif role == "extra":
+        if role is Role.DUPLICATE:
+            order = Text(f"duplicate of #{cert.positions[0]}", style="yellow")
+        elif role is Role.EXTRA:
             order = Text("extra: on no path", style="yellow")
-        elif not judged:
+        elif not order_judged(report):
             order = Text("—", style="dim")
         elif broken:
             order = Text("⚠ not signed by the next", style="bold red")
         elif i == last_member:
-            end = report.path.end if report.path is not None else ""
-            note = {"anchor": "end of the chain", "self-signed": "end: untrusted root", "missing": "end: issuer missing",
-                    "loop": "end: issuers loop", "too-long": "end: too long"}.get(end, "end")
-            order = Text(note, style="green" if end == "anchor" else "red")
-        elif marks.get(i, True):
+            end = report.path.end if report.path is not None else None
+            order = Text(END_NOTES.get(end, "end"), style="green" if end == PathEnd.ANCHOR else "red")
+        elif view.marks.get(i, True):
             order = Text("✓ signed by the next", style="green")
         else:
             order = Text("✗ not signed by the next", style="red")
-        name = render.safe(facts.short_name(entry), 48)
-        return (Text(f"#{i + 1}", style=style), order, Text(role, style=render.ROLE_STYLE.get(role, "")),
+        name = render.safe(facts.short_name(cert.entry), 48)
+        return (Text(f"#{cert.number}", style=style), order, Text(role, style=render.ROLE_STYLE.get(role, "")),
                 Text(name, style=style))
 
 
 class FindingsTable(DataTable[Text]):
     """Severity, code, the certificate at fault and the message of every finding."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
         self.findings: list[Finding] = []
 
     def on_mount(self) -> None:
@@ -94,12 +92,12 @@ class FindingsTable(DataTable[Text]):
         self.add_column("certificate", key="cert")
         self.add_column("message", key="message")
 
-    def show(self, report: Report, where: dict[str, list[int]]) -> None:
+    def show(self, view: View) -> None:
         self.clear()
-        self.findings = list(report.findings)
-        by_sha = {e.sha256: e for e in (*report.bundle.certs, *report.chain)}
+        self.findings = list(view.report.findings)
         for i, finding in enumerate(self.findings[:MAX_ROWS]):
-            self.add_row(*render.finding_cells(finding, by_sha, where), key=str(i))
+            entry = view.entry(finding.certificates[0]) if finding.certificates else None
+            self.add_row(*render.finding_cells(finding, view.report, entry), key=str(i))
         hidden = len(self.findings) - MAX_ROWS
         if hidden > 0:
             self.add_row(Text(""), Text("…"), Text(""), Text(f"{hidden:,} more findings (chaindoctor check lists "
