@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
 import re
+import stat
 import sys
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -53,28 +54,102 @@ class LoadError(Exception):
     """A source that could not be read at all; the message is one plain line."""
 
 
+def read_input(path: str | os.PathLike[str], name: str | None = None) -> bytes:
+    """The bytes of a regular file of at most 50 MiB; LoadError (one line) for anything else.
+
+    The one way chaindoctor reads an input file (SOURCEs, ``--roots``, ``--search``, ``--cert``,
+    ``--key``, ``SSL_CERT_FILE``). The file is opened with O_NONBLOCK and judged by ``fstat`` on
+    the open descriptor, so a FIFO (even one swapped in after a check) or a device never blocks
+    or streams forever; FIFOs, devices and sockets are refused. ``name`` is what messages call it.
+    """
+    shown = str(path) if name is None else name
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise LoadError(_open_failure(path, shown, exc)) from None
+    except ValueError:  # an embedded NUL: no file can have that name
+        raise LoadError(f"{shown}: no such file") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError(f"{shown}: is a folder, not a certificate file")
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError(f"{shown}: {_file_kind(info.st_mode)}, not a regular file; not reading it")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise LoadError(f"{shown}: larger than 50 MiB, not a certificate bundle")
+        chunks: list[bytes] = []
+        size = 0
+        want = info.st_size + 1  # usually all of it in one read (no copy when joined)
+        while size <= MAX_INPUT_BYTES:  # the size may change while we read: stop one byte past the limit
+            chunk = os.read(fd, min(max(want, 1 << 16), MAX_INPUT_BYTES + 1 - size))
+            want = 1 << 20
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise LoadError(f"{shown}: cannot read ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
+    if size > MAX_INPUT_BYTES:
+        raise LoadError(f"{shown}: larger than 50 MiB, not a certificate bundle")
+    return b"".join(chunks)
+
+
 def read_source(spec: str, *, stdin: bytes | None = None) -> tuple[bytes, str]:
     """Read a file path or ``-`` (standard input) with the size limit; return (data, name)."""
-    if spec == "-":
-        data = stdin if stdin is not None else sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        name = "<stdin>"
-    else:
-        path = Path(spec)
-        name = spec
-        if not path.exists():
-            raise LoadError(f"{spec}: no such file")
-        if path.is_dir():
-            raise LoadError(f"{spec}: is a folder, not a certificate file")
-        try:
-            if path.stat().st_size > MAX_INPUT_BYTES:
-                raise LoadError(f"{spec}: larger than 50 MiB, not a certificate bundle")
-            with path.open("rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except OSError as exc:
-            raise LoadError(f"{spec}: cannot read ({exc.strerror or exc})") from None
+    if spec != "-":
+        return read_input(spec), spec
+    data = stdin if stdin is not None else sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
-        raise LoadError(f"{name}: larger than 50 MiB, not a certificate bundle")
-    return data, name
+        raise LoadError("<stdin>: larger than 50 MiB, not a certificate bundle")
+    return data, "<stdin>"
+
+
+def may_exist(spec: str) -> bool:
+    """False only when ``spec`` certainly names nothing (no such file, or a parent is not a folder).
+
+    A path that cannot be looked at (a folder without permission) may exist: reading it then says
+    "permission denied" instead of "no such file".
+    """
+    try:
+        os.stat(spec)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: an embedded NUL
+        return False
+    except OSError:  # permission denied, a loop of links ...
+        return True
+    return True
+
+
+def _open_failure(path: str | os.PathLike[str], shown: str, exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return f"{shown}: no such file"
+    if exc.errno == errno.ENOTDIR:
+        return f"{shown}: no such file (a part of the path is not a folder)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{shown}: cannot read: permission denied"
+    if exc.errno == errno.ENXIO:  # opening a socket, or a device without a driver
+        try:
+            return f"{shown}: {_file_kind(os.stat(path).st_mode)}, not a regular file; not reading it"
+        except OSError:
+            pass
+    return f"{shown}: cannot read ({_reason(exc)})"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _reason(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
 
 
 def load_bytes(data: bytes, name: str, *, password: bytes | None = None, container: str | None = None) -> Bundle:
