@@ -119,9 +119,13 @@ def encrypted_contents(password: bytes, iterations: int, *bags: bytes, fake: boo
 
 
 def pkcs12_kdf(password: bytes, salt: bytes, purpose: int, iterations: int, size: int) -> bytes:
-    """RFC 7292 Appendix B.2 with SHA-256 (u = 32, v = 64); ``password`` as UTF-8 text."""
+    """RFC 7292 Appendix B.2 with SHA-256 (u = 32, v = 64); ``password`` as UTF-8 text, else byte by byte."""
     u, v = 32, 64
-    bmp = password.decode("utf-8").encode("utf-16-be") + b"\0\0" if password else b""
+    try:
+        text = password.decode("utf-8")
+    except UnicodeDecodeError:  # OpenSSL then takes each byte as one character (OPENSSL_asc2uni)
+        text = password.decode("latin-1")
+    bmp = text.encode("utf-16-be") + b"\0\0" if password else b""
     d = bytes([purpose]) * v
 
     def fill(data: bytes) -> bytes:

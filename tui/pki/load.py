@@ -190,9 +190,18 @@ def cert_from_der(der: bytes, origin: Origin) -> CertEntry:
 
 
 def password_from_env(cli_value: str | None) -> bytes | None:
-    """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``."""
-    value = cli_value if cli_value is not None else os.environ.get("CHAINDOCTOR_PASSWORD")
-    return value.encode() if value is not None else None
+    """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``, as the bytes the user typed.
+
+    Command-line text is turned back into its original bytes (``os.fsencode`` undoes the
+    surrogateescape decoding of argv), so a password that is not valid in the locale's encoding
+    still reaches OpenSSL unchanged; the environment is read as bytes where the OS keeps bytes.
+    """
+    if cli_value is not None:
+        return os.fsencode(cli_value)
+    if os.supports_bytes_environ:
+        return os.environb.get(b"CHAINDOCTOR_PASSWORD")
+    value = os.environ.get("CHAINDOCTOR_PASSWORD")  # pragma: no cover - Windows keeps text
+    return value.encode("utf-8", "surrogatepass") if value is not None else None
 
 
 # --- PEM text ---------------------------------------------------------------------------------

@@ -250,6 +250,19 @@ def _limit_self(limit: float) -> None:
             pass
 
 
+def _as_utf8(password: bytes | None) -> bytes | None:
+    """cryptography takes PKCS#12 passwords as UTF-8 only; bytes that are not UTF-8 are read one
+    byte per character, as OpenSSL itself does (crypto/pkcs12/p12_utl.c ``OPENSSL_utf82uni`` falls
+    back to ``OPENSSL_asc2uni``): a Latin-1 terminal's "café" opens a file made with "café"."""
+    if password is None:
+        return None
+    try:
+        password.decode("utf-8")
+    except UnicodeDecodeError:
+        return password.decode("latin-1").encode("utf-8")
+    return password
+
+
 def _decrypt(data: bytes, passwords: list[bytes | None]) -> dict[str, object]:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -259,7 +272,7 @@ def _decrypt(data: bytes, passwords: list[bytes | None]) -> dict[str, object]:
     last = ""
     for password in passwords:
         try:
-            key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+            key, cert, extra = pkcs12.load_key_and_certificates(data, _as_utf8(password))
         except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm, TypeError) as exc:
             last = str(exc).lower()
             continue
