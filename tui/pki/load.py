@@ -398,7 +398,8 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
         raise LoadError(f"{name}: this PKCS#12 file asks for {rounds:,} key-derivation rounds "
                         f"(more than {pfx.MAX_PKCS12_ROUNDS:,}); not opening it")
     try:
-        opened = pfx.open_pfx(data, [password] if password is not None else [None, b""])
+        # the given password first; a file made without one opens too (--password covers every SOURCE)
+        opened = pfx.open_pfx(data, [password, None, b""] if password else [None, b""])
     except pfx.PfxError as exc:
         if exc.kind == "password":
             if password is None:
