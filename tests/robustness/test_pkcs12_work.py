@@ -187,3 +187,11 @@ def test_chunked_ber_of_49_mib_is_one_line_in_bounded_memory() -> None:
 def test_sample_pkcs12_still_loads() -> None:
     bundle = load_bytes((SAMPLES / "good-chain.p12").read_bytes(), "good-chain.p12", password=b"chaindoctor")
     assert len(bundle.certs) == 3 and len(bundle.keys) == 1
+
+
+def test_a_child_that_cannot_start_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with pytest.raises(LoadError) as err:
+        load_bytes(_ordinary(2048, PBES.PBESv2SHA256AndAES256CBC), "id.p12", password=b"secret")
+    assert str(err.value) == ("id.p12: this PKCS#12 file could not be opened "
+                              "(cannot start the PKCS#12 reader: no such file or directory)")

@@ -405,11 +405,11 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
             if password is None:
                 raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)") from None
             raise LoadError(f"{name}: wrong PKCS#12 password") from None
-        if exc.kind == "work":
-            raise LoadError(f"{name}: this PKCS#12 file asks for too much key-derivation work ({exc})") from None
-        if exc.kind == "failed":
-            raise LoadError(f"{name}: this PKCS#12 file could not be opened ({exc})") from None
-        return None
+        why = {"work": "asks for too much key-derivation work", "memory": "needs too much memory to open",
+               "failed": "could not be opened"}.get(exc.kind)
+        if why is None:  # "format": not PKCS#12 after all
+            return None
+        raise LoadError(f"{name}: this PKCS#12 file {why} ({exc})") from None
     try:
         certs = [_readable(x509.load_der_x509_certificate(der)) for der in opened.certs]
     except _CERT_ERRORS as exc:

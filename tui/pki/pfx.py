@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class Opened:
 
 
 class PfxError(Exception):
-    """The file could not be opened; ``kind`` is ``password``, ``format``, ``work`` or ``failed``."""
+    """The file could not be opened; ``kind`` is ``password``, ``format``, ``work``, ``memory`` or ``failed``."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(detail or kind)
@@ -176,7 +177,8 @@ def open_pfx(data: bytes, passwords: list[bytes | None], *, limit: float | None 
     (default :data:`PKCS12_TIME_LIMIT`).
 
     Raises :class:`PfxError`: ``password`` (no password fits), ``format`` (not PKCS#12 after
-    all), ``work`` (the time or memory limit was reached) or ``failed`` (the child could not run).
+    all), ``work`` (the time limit was reached), ``memory`` (the child's 1 GiB was not enough) or
+    ``failed`` (the child could not run or answer).
     """
     limit = PKCS12_TIME_LIMIT if limit is None else limit
     header = json.dumps({"passwords": [None if p is None else base64.b64encode(p).decode() for p in passwords],
@@ -187,7 +189,8 @@ def open_pfx(data: bytes, passwords: list[bytes | None], *, limit: float | None 
         proc = subprocess.Popen([sys.executable, "-P", "-c", _WORKER], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     except OSError as exc:
-        raise PfxError("failed", f"cannot start the PKCS#12 reader ({exc.strerror or exc})") from None
+        reason = str(exc.strerror or exc)
+        raise PfxError("failed", f"cannot start the PKCS#12 reader: {reason[:1].lower()}{reason[1:]}") from None
     with proc:  # closes the pipes and reaps the child, also when interrupted
         try:
             out, _ = proc.communicate(header + b"\n" + data, timeout=limit)
@@ -202,12 +205,12 @@ def open_pfx(data: bytes, passwords: list[bytes | None], *, limit: float | None 
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        if proc.returncode in (-9, -24):  # SIGKILL or SIGXCPU from the child's own CPU limit
+        if proc.returncode in (-signal.SIGKILL, -getattr(signal, "SIGXCPU", signal.SIGKILL)):  # its own CPU limit
             raise PfxError("work", f"stopped after {limit:g} s")
         raise PfxError("failed", f"the PKCS#12 reader stopped (exit status {proc.returncode})")
     if "error" in answer:
         kind = str(answer["error"])
-        raise PfxError(kind if kind in ("password", "format", "work") else "failed", str(answer.get("detail", "")))
+        raise PfxError(kind if kind in ("password", "format", "memory") else "failed", str(answer.get("detail", "")))
     try:
         certs = tuple(base64.b64decode(c) for c in answer["certs"])
         return Opened(certs, base64.b64decode(answer["key"]) if answer["key"] else None)
@@ -228,7 +231,7 @@ def worker_main() -> None:
     try:
         answer = _decrypt(data, passwords)
     except MemoryError:
-        answer = {"error": "work", "detail": "needs too much memory"}
+        answer = {"error": "memory", "detail": f"more than {_CHILD_MEMORY >> 30} GiB"}
     sys.stdout.write(json.dumps(answer))
     sys.stdout.flush()
 
