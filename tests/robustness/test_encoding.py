@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests import factory as f
 from tests.robustness.procs import cli
-from tests.robustness.support import assert_clean_exit
+from tests.robustness.support import SAMPLES, assert_clean_exit
 from tui.pki.load import load_bytes, password_from_env
 
 H = f.hierarchy("encoding")
@@ -100,3 +100,18 @@ def test_missing_file_with_an_undecodable_byte_under_strict_utf8(tmp_path: Path)
     err = proc.stderr.decode("utf-8")
     assert_clean_exit(proc.returncode, err)
     assert err == f"chaindoctor: {os.fsdecode(os.fsencode(tmp_path))}/nope\\xff.pem: no such file\n"
+
+
+def test_fix_output_named_with_an_undecodable_byte_under_strict_utf8(tmp_path: Path) -> None:
+    """fix -o with a name holding \\xff writes the file, prints its name escaped and exits 0 (never 2 after a write)."""
+    import subprocess
+    import sys
+
+    out = os.fsdecode(os.fsencode(str(tmp_path)) + b"/fixed\xff.pem")
+    env = {**os.environ, **STRICT}
+    result = subprocess.run([sys.executable, "-m", "tui", "fix", str(SAMPLES / "good-chain.pem"), "--roots",
+                             str(SAMPLES / "roots" / "local-root.pem"), "--no-system-roots", "-o", out],
+                            capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert os.path.exists(out)
+    assert b"fixed\\xff.pem" in result.stdout and b"Traceback" not in result.stderr

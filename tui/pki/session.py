@@ -56,6 +56,7 @@ class Session:
     fetch: Callable[..., list[x509.Certificate]] | None = None  # AIA fetcher override (tests)
     trusted_here: list[CertEntry] = field(default_factory=list)  # roots trusted for this session only
     live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
+    notes: list[str] = field(default_factory=list)  # what loading skipped (e.g. unreadable files in --search)
     history: History = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,9 +98,9 @@ class Session:
         the chain is still judged as served, but the finding says where the issuer can be had.
         """
         if not self.allow_network:
-            return self.analyse(self.bundle, now), []
+            return self.analyse(self.bundle, now), list(self.notes)
         pool, notes = aia_pool(self.bundle, self.context(now))
-        return self.analyse(self.bundle, now, hints=pool), notes
+        return self.analyse(self.bundle, now, hints=pool), [*self.notes, *notes]
 
     def context(self, now: datetime, *, allow_network: bool | None = None, keep_root: bool = False) -> RepairContext:
         """What repairs may consult: anchors, policy, search pool and (with consent) the network."""
@@ -191,14 +192,14 @@ def open_session(request: Request) -> Session:
         detail = "; ".join(f"{u.label}: {u.reason}" for u in loaded.bundle.unreadable[:3])
         raise LoadError("no certificate could be read" + (f" ({detail})" if detail else ""))
     trust = load_trust(request.roots, system=request.system_roots, password=request.password)
-    search = search_pool(request.search, password=request.password)[0] if request.search else None
+    search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
     policy = Policy(host=request.host or request.sni or loaded.default_host, purpose=request.purpose, at=request.at)
     files = [s for s in request.sources if s != "-" and os.path.isfile(s)]
     label = ", ".join("<stdin>" if s == "-" else s for s in request.sources)
     endpoints = loaded.endpoints
     return Session(loaded.bundle, trust, policy, search, request, files[0] if files else None, label,
                    request.roots[0] if request.roots else None, request.aia,
-                   endpoints[0].port if endpoints else 443, live=list(loaded.live))
+                   endpoints[0].port if endpoints else 443, live=list(loaded.live), notes=notes)
 
 
 def demo_bytes() -> tuple[bytes, bytes]:
@@ -215,10 +216,10 @@ def _demo_session(request: Request) -> Session:
     anchors = [CertEntry(c.cert, c.der, Origin("demo-root.pem", c.origin.line, container="store"))
                for c in load_bytes(root, "demo-root.pem").certs]
     trust = trust.with_extra(anchors)
-    search = search_pool(request.search, password=request.password)[0] if request.search else None
+    search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
     policy = Policy(host=request.host, purpose=request.purpose, at=request.at)
     return Session(bundle, trust, policy, search, request, None, DEMO_NAME,
-                   request.roots[0] if request.roots else "demo-root.pem", request.aia)
+                   request.roots[0] if request.roots else "demo-root.pem", request.aia, notes=notes)
 
 
 @dataclass

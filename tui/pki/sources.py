@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
-from .load import LoadError, cert_from_der, load_file
+from .load import LoadError, cert_from_der, load_file, may_exist
 from .model import Bundle, CertEntry, Origin, Unreadable
 from .wire import LiveError
 
@@ -28,7 +27,7 @@ class Loaded:
 def is_endpoint(spec: str) -> Endpoint | None:
     """A SOURCE is a live endpoint only when no file of that name exists and it reads as
     ``HOST:PORT`` (a numeric port), ``[V6]:PORT`` or ``https://HOST[:PORT]``."""
-    if spec == "-" or os.path.exists(spec):
+    if spec == "-" or may_exist(spec):
         return None
     return parse_endpoint(spec)
 
@@ -97,7 +96,7 @@ def load_sources(
     for spec in specs:
         endpoint = is_endpoint(spec)
         if endpoint is None:
-            if spec != "-" and not os.path.exists(spec):
+            if spec != "-" and not may_exist(spec):
                 raise LoadError(missing_file_message(spec))
             loaded.bundle = loaded.bundle.merge(load_file(spec, password=password, stdin=stdin))
             continue
