@@ -9,7 +9,6 @@ exit status 2.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import warnings
@@ -62,6 +61,8 @@ def _wants_json(argv: list[str]) -> bool:
 def _fail(line: str, argv: list[str]) -> int:
     print(f"chaindoctor: {line}", file=sys.stderr)
     if _wants_json(argv):
+        import json
+
         print(json.dumps({"schema": 1, "error": line}))
     return 2
 

@@ -44,6 +44,7 @@ class Tbs:
     subject: tuple[int, int]
     extensions: tuple[int, int] | None  # the [3] element, when present
     rest: tuple[int, int]  # signatureAlgorithm and signature, after the TBS
+    spki: tuple[int, int] = (0, 0)  # the subjectPublicKeyInfo element
 
 
 def tbs_layout(der: bytes) -> Tbs | None:
@@ -63,7 +64,9 @@ def tbs_layout(der: bytes) -> Tbs | None:
         _, _, issuer_end = tlv(der, pos)
         _, _, subject_start = tlv(der, issuer_end)  # validity
         _, _, subject_end = tlv(der, subject_start)
+        spki_start = subject_end
         _, _, pos = tlv(der, subject_end)  # subjectPublicKeyInfo
+        spki_end = pos
         extensions = None
         while pos < tbs_end:  # [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions
             tag, _, end = tlv(der, pos)
@@ -74,8 +77,10 @@ def tbs_layout(der: bytes) -> Tbs | None:
         return None
     if der[issuer_start] != SEQUENCE or der[subject_start] != SEQUENCE or subject_end > tbs_end:
         return None
+    if der[spki_start] != SEQUENCE or spki_end > tbs_end:
+        return None
     return Tbs((content, tbs_end), (issuer_start, issuer_end), (subject_start, subject_end), extensions,
-               (tbs_end, cert_end))
+               (tbs_end, cert_end), (spki_start, spki_end))
 
 
 def raw_names(der: bytes) -> tuple[bytes, bytes] | None:

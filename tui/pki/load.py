@@ -16,17 +16,13 @@ import sys
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from . import pfx
 from .model import Bundle, CertEntry, KeyEntry, Origin, Unreadable
 from .speed import paused_gc
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 MAX_UNREADABLE = 1000  # damaged blocks recorded one by one per source; the rest are counted
 MAX_DER_ELEMENTS = 100_000  # concatenated DER elements; more is not a certificate file
-MAX_PKCS12_ROUNDS = pfx.MAX_PKCS12_ROUNDS  # visible key-derivation iterations a PKCS#12 file may ask for
 
 # What cryptography raises for damaged certificates and containers (neither InvalidVersion nor
 # UnsupportedAlgorithm, e.g. a PKCS#7 that is not signedData, is a ValueError).
@@ -326,14 +322,18 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
         return KeyEntry(text, origin, kind, encrypted=True)
     if label == b"OPENSSH PRIVATE KEY":
         try:
-            key = serialization.load_ssh_private_key(block.strip(), password=None)
+            from cryptography.hazmat.primitives.serialization import load_ssh_private_key
+
+            key = load_ssh_private_key(block.strip(), password=None)
         except (ValueError, TypeError) as exc:
             if "encrypted" in str(exc).lower() or isinstance(exc, TypeError):
                 return KeyEntry(text, origin, kind, encrypted=True)
             raise _BlockError(f"not a valid private key ({_short(exc)})") from None
         return KeyEntry.from_key(key, origin, kind, pem=text)  # type: ignore[arg-type]
     try:
-        key = serialization.load_pem_private_key(block.strip() + b"\n", password=None)
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        key = load_pem_private_key(block.strip() + b"\n", password=None)
     except TypeError:
         return KeyEntry(text, origin, kind, encrypted=True)
     except (ValueError, Exception) as exc:  # unsupported algorithm raises its own type
@@ -343,6 +343,8 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
 
 def _parse_pkcs7(der: bytes) -> list[x509.Certificate]:
     try:
+        from cryptography.hazmat.primitives.serialization import pkcs7  # PKCS#7 (and email) only when needed
+
         return [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(der)]
     except _CERT_ERRORS as exc:
         raise _BlockError(f"not a valid PKCS#7 bundle ({_short(exc)})") from None
@@ -366,6 +368,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
         if certs:
             return Bundle(tuple(certs))
     try:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         p7 = [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(data)]
     except _CERT_ERRORS:
         p7 = None
@@ -376,8 +380,10 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
     p12 = _try_pkcs12(data, name, password)
     if p12 is not None:
         return p12
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
     try:
-        key = serialization.load_der_private_key(data, password=None)
+        key = load_der_private_key(data, password=None)
     except TypeError:
         return Bundle(keys=(KeyEntry("", Origin(name, container="der"), "DER", encrypted=True),))
     except Exception:  # noqa: BLE001 - any parse failure means "not a key"
@@ -391,6 +397,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
 
 def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None:
     """A PKCS#12 file, opened with bounded work (see :mod:`tui.pki.pfx`); None when it is not one."""
+    from . import pfx  # the child-process machinery only for PKCS#12 files
+
     if not pfx.looks_like_pfx(data):
         return None
     rounds = pfx.visible_rounds(data)
@@ -417,7 +425,9 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
     entries = tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs12")) for i, c in enumerate(certs, 1))
     keys: tuple[KeyEntry, ...] = ()
     if opened.key is not None:
-        key = serialization.load_der_private_key(opened.key, password=None)
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        key = load_der_private_key(opened.key, password=None)
         keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)  # type: ignore[arg-type]
     if not entries and not keys:
         raise LoadError(f"{name}: the PKCS#12 file holds no certificate or key")

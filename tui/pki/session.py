@@ -11,24 +11,24 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
-from cryptography import x509
-
-from .aia import FETCH_TIMEOUT
 from .diagnose import Policy, Report, diagnose
-from .endpoints import LiveChain, LiveOptions
-from .fixes import RepairContext, aia_pool
 from .history import History
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
 from .request import PairRequest, Request
-from .save import default_fixed_name
 from .sources import bundle_from_live, load_sources
 from .stores import CertPool, TrustStore, load_trust, search_pool, system_bundle_path
 from .vocabulary import Purpose
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from .endpoints import LiveChain
+    from .fixes import RepairContext
 
 Clock = Callable[[], datetime]
 DEMO_NAME = "demo.pem"
@@ -99,11 +99,16 @@ class Session:
         """
         if not self.allow_network:
             return self.analyse(self.bundle, now), list(self.notes)
+        from .fixes import aia_pool
+
         pool, notes = aia_pool(self.bundle, self.context(now))
         return self.analyse(self.bundle, now, hints=pool), [*self.notes, *notes]
 
     def context(self, now: datetime, *, allow_network: bool | None = None, keep_root: bool = False) -> RepairContext:
         """What repairs may consult: anchors, policy, search pool and (with consent) the network."""
+        from .aia import FETCH_TIMEOUT
+        from .fixes import RepairContext  # repairs and the network code load only when a repair runs
+
         network = self.allow_network if allow_network is None else allow_network
         ctx = RepairContext(anchors=self.trust, policy=self.policy_at(now), search=self.search,
                             allow_network=network, keep_root=keep_root, allow_private=self.request.aia_private,
@@ -126,6 +131,8 @@ class Session:
         """``NAME.fixed.pem`` beside the first file SOURCE; ``chain.fixed.pem`` for demo, stdin, live, paste."""
         if self.source_file is None:
             return FALLBACK_SAVE_NAME
+        from .save import default_fixed_name
+
         return str(default_fixed_name(Path(self.source_file)))
 
     def fetch_again(self, chain: LiveChain) -> LiveChain:
@@ -180,10 +187,14 @@ def open_session(request: Request) -> Session:
     """Load what the request names (LoadError with one line on unusable input), or the demo."""
     if not request.sources:
         return _demo_session(request)
-    try:
-        live = LiveOptions(starttls=request.starttls, sni=request.sni, no_sni=request.no_sni)
-    except ValueError as exc:
-        raise LoadError(str(exc)) from None
+    live = None
+    if request.starttls is not None or request.sni is not None or request.no_sni:
+        from .endpoints import LiveOptions
+
+        try:
+            live = LiveOptions(starttls=request.starttls, sni=request.sni, no_sni=request.no_sni)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
     loaded = load_sources(list(request.sources), password=request.password, stdin=request.stdin,
                           timeout=request.timeout, live=live,
                           client_cert=Path(request.client_cert) if request.client_cert else None,
@@ -204,6 +215,8 @@ def open_session(request: Request) -> Session:
 
 def demo_bytes() -> tuple[bytes, bytes]:
     """The built-in demo bundle and its private root, read so it works from a wheel."""
+    from importlib import resources
+
     data = resources.files("tui") / "data"
     return (data / "demo.pem").read_bytes(), (data / "demo-root.pem").read_bytes()
 

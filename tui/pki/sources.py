@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
 from .load import LoadError, cert_from_der, load_file, may_exist
 from .model import Bundle, CertEntry, Origin, Unreadable
-from .wire import LiveError
+
+if TYPE_CHECKING:
+    from .endpoints import Endpoint, LiveChain, LiveOptions
 
 
 @dataclass
@@ -29,12 +31,16 @@ def is_endpoint(spec: str) -> Endpoint | None:
     ``HOST:PORT`` (a numeric port), ``[V6]:PORT`` or ``https://HOST[:PORT]``."""
     if spec == "-" or may_exist(spec):
         return None
+    from .endpoints import parse_endpoint  # only for a SOURCE that is no file
+
     return parse_endpoint(spec)
 
 
 def missing_file_message(spec: str) -> str:
     """The one line for a SOURCE that is neither a file nor an endpoint; says why, when it has a colon."""
     if ":" in spec:
+        from .endpoints import not_an_endpoint
+
         return f"{spec}: no such file (not an endpoint: {not_an_endpoint(spec)})"
     return f"{spec}: no such file"
 
@@ -56,7 +62,7 @@ def fetch_source(
     spec: str,
     endpoint: Endpoint,
     *,
-    live: LiveOptions = LiveOptions(),
+    live: LiveOptions | None = None,
     timeout: float = 10.0,
     client_cert: Path | None = None,
     client_key: Path | None = None,
@@ -66,10 +72,12 @@ def fetch_source(
     A URL (``https://...``) means TLS from the first byte; a bare ``HOST:PORT`` may imply STARTTLS by
     its port (see :class:`~tui.pki.live.LiveOptions`).
     """
-    try:
-        from .live import fetch_with  # the TLS engine loads only when a SOURCE is live
+    from .endpoints import LiveOptions
+    from .live import fetch_with  # the TLS engine loads only when a SOURCE is live
+    from .wire import LiveError
 
-        return fetch_with(live, endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
+    try:
+        return fetch_with(live or LiveOptions(), endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
                           client_key=client_key)
     except LiveError as exc:
         message = str(exc)
@@ -84,7 +92,7 @@ def load_sources(
     password: bytes | None = None,
     stdin: bytes | None = None,
     timeout: float = 10.0,
-    live: LiveOptions = LiveOptions(),
+    live: LiveOptions | None = None,
     client_cert: Path | None = None,
     client_key: Path | None = None,
 ) -> Loaded:

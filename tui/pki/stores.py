@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import ssl
 import stat
 from collections.abc import Iterable
 from functools import lru_cache
@@ -110,6 +109,8 @@ def system_bundle_path() -> str | None:
     if env:
         return env
     candidates = list(SYSTEM_BUNDLE_PATHS)
+    import ssl  # only when the system's roots are asked for
+
     default = ssl.get_default_verify_paths().cafile
     if default:
         candidates.append(default)
