@@ -8,7 +8,7 @@ objects, so each extension can be read on its own. Every walk is bounded by the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SEQUENCE, BOOLEAN, OCTET_STRING, OID, EXPLICIT_3 = 0x30, 0x01, 0x04, 0x06, 0xA3
 MAX_EXTENSIONS = 512  # extensions read one by one per certificate; more are left unread
@@ -35,8 +35,7 @@ def encode(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + body
 
 
-@dataclass(frozen=True)
-class Tbs:
+class Tbs(NamedTuple):
     """Where the parts of a certificate are: the TBS body, its names, and the extensions element."""
 
     tbs: tuple[int, int]  # start and end of the TBSCertificate's content (its fields)
@@ -91,8 +90,7 @@ def raw_names(der: bytes) -> tuple[bytes, bytes] | None:
     return der[slice(*layout.issuer)], der[slice(*layout.subject)]
 
 
-@dataclass(frozen=True)
-class RawExtension:
+class RawExtension(NamedTuple):
     """One extension as encoded: its OID (DER body), criticality and the whole element."""
 
     oid: bytes

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
@@ -29,8 +29,7 @@ EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """What the chain is judged for: host name, purpose and validation time."""
 
     host: str | None = None
@@ -55,8 +54,7 @@ def validity_state(entry: CertEntry, at: datetime) -> Validity:
     return Validity.EXPIRES_SOON if entry.not_after - at <= EXPIRES_SOON else Validity.VALID
 
 
-@dataclass(frozen=True)
-class CertFacts:
+class CertFacts(NamedTuple):
     """What the report says about one loaded certificate."""
 
     entry: CertEntry
@@ -67,18 +65,21 @@ class CertFacts:
     positions: tuple[int, ...]  # every ``#N`` where the same certificate appears
 
 
-@dataclass
 class Report:
-    """The diagnosis of one bundle."""
+    """The diagnosis of one bundle: the leaf, the chosen path, each certificate's role, the findings, and
+    what real verifiers say about the served chain (``clients``)."""
 
-    bundle: Bundle
-    policy: Policy
-    graph: SignerGraph
-    leaf: CertEntry | None
-    path: Path | None
-    roles: list[str]
-    findings: list[Finding] = field(default_factory=list)
-    clients: tuple[ClientVerdict, ...] = ()  # what real verifiers say about the served chain
+    def __init__(self, bundle: Bundle, policy: Policy, graph: SignerGraph, leaf: CertEntry | None,
+                 path: Path | None, roles: list[str], findings: list[Finding] | None = None,
+                 clients: tuple[ClientVerdict, ...] = ()) -> None:
+        self.bundle = bundle
+        self.policy = policy
+        self.graph = graph
+        self.leaf = leaf
+        self.path = path
+        self.roles = roles
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.clients = clients
 
     @cached_property
     def certificates(self) -> tuple[CertFacts, ...]:

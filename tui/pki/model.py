@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -17,9 +17,7 @@ from .der import raw_extensions, raw_names, tbs_layout, with_only
 from .names import canonical
 
 
-
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a certificate or key came from: a file and line, a container index, a URL."""
 
     source: str
@@ -42,13 +40,19 @@ class Origin:
         return self.container not in ("pkcs7", "pkcs12")
 
 
-@dataclass(frozen=True, eq=False)
 class CertEntry:
-    """One certificate with its DER bytes, fingerprint and provenance."""
+    """One certificate with its DER bytes, fingerprint and provenance; equal to another with the same DER.
 
-    cert: x509.Certificate
-    der: bytes
-    origin: Origin
+    Its facts (fingerprint, names, key, extensions) are computed once, when first asked for.
+    """
+
+    def __init__(self, cert: x509.Certificate, der: bytes, origin: Origin) -> None:
+        self.cert = cert
+        self.der = der
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"CertEntry({self.subject!r}, {self.origin.label!r})"
 
     @classmethod
     def from_cert(cls, cert: x509.Certificate, origin: Origin) -> CertEntry:
@@ -157,8 +161,7 @@ class CertEntry:
         return hash(self.der)
 
 
-@dataclass(frozen=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     """A private key as found in the input; an encrypted key is noted, not decrypted."""
 
     pem: str
@@ -177,8 +180,7 @@ class KeyEntry:
         return cls(text, origin, kind, False, key.public_key().public_bytes(*_spki_format()))
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """A block or file that could not be parsed, with where it was."""
 
     source: str
@@ -190,14 +192,27 @@ class Unreadable:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
 
-@dataclass(frozen=True)
 class Bundle:
-    """Everything loaded from one or more sources, in load order."""
+    """Everything loaded from one or more sources, in load order (equal to another with the same contents)."""
 
-    certs: tuple[CertEntry, ...] = ()
-    keys: tuple[KeyEntry, ...] = ()
-    unreadable: tuple[Unreadable, ...] = ()
-    sources: tuple[str, ...] = field(default=())
+    def __init__(self, certs: tuple[CertEntry, ...] = (), keys: tuple[KeyEntry, ...] = (),
+                 unreadable: tuple[Unreadable, ...] = (), sources: tuple[str, ...] = ()) -> None:
+        self.certs = certs
+        self.keys = keys
+        self.unreadable = unreadable
+        self.sources = sources
+
+    def _contents(self) -> tuple[object, ...]:
+        return self.certs, self.keys, self.unreadable, self.sources
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bundle) and other._contents() == self._contents()
+
+    def __hash__(self) -> int:
+        return hash(self._contents())
+
+    def __repr__(self) -> str:
+        return f"Bundle({len(self.certs)} certificates, {len(self.keys)} keys, {len(self.unreadable)} unreadable)"
 
     @cached_property
     def ordered(self) -> bool:

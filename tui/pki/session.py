@@ -72,7 +72,7 @@ class Session:
 
     def policy_at(self, now: datetime) -> Policy:
         """The policy with the validation time fixed (``now`` when the request names no time)."""
-        return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
+        return self.policy if self.policy.at is not None else self.policy._replace(at=now)
 
     def analyse(self, bundle: Bundle, now: datetime, *, hints: CertPool | None = None,
                 live: Sequence[LiveChain] | None = None) -> Report:
