@@ -13,9 +13,11 @@ from ..pki.request import Request
 from ..pki.session import Clock, open_session
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from .app import ChainDoctorApp
 
-__all__ = ["launch", "make_app"]
+__all__ = ["launch", "make_app", "run_to_the_end"]
 
 
 def make_app(request: Request, *, lessons: bool = False, now: Clock | None = None) -> ChainDoctorApp:
@@ -36,8 +38,21 @@ def launch(request: Request, *, lessons: bool = False) -> int:
         app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
     if "-" in request.sources:
         _reattach_terminal()
-    app.run()
-    return app.return_code or 0
+    return run_to_the_end(app)
+
+
+def run_to_the_end(app: App[int]) -> int:
+    """Run ``app`` and return its exit status; once it has given the terminal back, nothing (a job
+    blocked on a silent server, a FIFO) keeps the process alive longer than a moment."""
+    from .threads import exit_watchdog
+
+    code = 130  # interrupted, unless the app returns
+    try:
+        app.run()
+        code = app.return_code or 0
+    finally:
+        exit_watchdog(code)
+    return code
 
 
 def _reattach_terminal() -> None:
