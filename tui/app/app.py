@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, OptionList, TabbedContent, TabPane, Tree
 
-from ..pki.diagnose import Finding
+from ..pki.diagnose import Finding, Report
 from ..pki.history import History
 from ..pki.model import CertEntry
 from ..pki.session import Clock, Session, system_clock
@@ -181,7 +181,7 @@ class ChainDoctorApp(App[int]):
         self._explain(report.findings[0] if report.findings else None)
         self._show_verdict()
         self._sync_details(tree)
-        self._show_live()
+        self._show_live(report)
         self._bindings_changed()
         self.post_message(Workspace.Changed(workspace))
 
@@ -206,10 +206,11 @@ class ChainDoctorApp(App[int]):
             text.append_text(claim)
         self.query_one(VerdictBar).show(text, "ok" if view.ok else "broken")
 
-    def _show_live(self) -> None:
-        """The live facts line and the served-order title (after any change of bundle)."""
+    def _show_live(self, report: Report | None = None) -> None:
+        """The live facts and the served-order title (after any change of bundle); ``report`` judges the
+        OCSP staple (its issuer and time)."""
         session = self.session
-        self.query_one(LiveBar).show(live_facts(session.live))
+        self.query_one(LiveBar).show(live_facts(session.live, report))
         self.query_one(ServedOrder).border_title = served_title(session.live, session.bundle)
 
     def _show_clients(self, view: View) -> None:
