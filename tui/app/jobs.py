@@ -11,7 +11,7 @@ from textual.app import App
 from textual.screen import Screen
 from textual.timer import Timer
 
-from ..pki.fixes import Repair
+from ..pki.fixes import NetworkPlan, Repair, RepairContext
 from ..pki.model import Bundle
 from .model import Workspace
 from .threads import in_daemon_thread
@@ -28,7 +28,8 @@ class Outcome:
     view: View | None = None
     repair: Repair | None = None
     bundle: Bundle | None = None
-    urls: tuple[str, ...] = ()  # the repair would fetch these: ask first
+    plan: NetworkPlan | None = None  # the repair would fetch these: ask first
+    context: RepairContext | None = None  # the repair's context (its network bounds, for the question)
     error: str | None = None
 
 
