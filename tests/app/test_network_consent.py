@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from tests import factory
-from tests.app.conftest import SIZE, new_app, record_notes, settle
+from tests.app.conftest import new_app, record_notes, settle
 from tests.app.test_hostile import assert_inert
 from tui.app.repairs import MAX_HOSTS_SHOWN, network_detail
 from tui.app.screens.dialogs import ConfirmScreen

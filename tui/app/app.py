@@ -27,7 +27,7 @@ from ..pki.session import Clock, Session, system_clock
 from ..pki.vocabulary import Role
 from . import clients, facts, render
 from .actions import bindings, palette
-from .files import FileKeys
+from .files import FileKeys, save_chain
 from .forest import Missing
 from .jobs import JobRunner
 from .keys import Where, key_of, named
@@ -35,7 +35,7 @@ from .live import LiveKeys, served_title
 from .live import facts as live_facts
 from .model import Workspace
 from .repairs import RepairKeys
-from .screens.dialogs import unless_unsaved
+from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
 from .view import View
 from .widgets.clients import ClientMatrix
@@ -217,7 +217,7 @@ class ChainDoctorApp(App[int]):
         """The client matrix, and its tab's label with how many verifiers refuse."""
         self.query_one(ClientMatrix).show(view)
         tabs = self.query_one("#bottom-tabs", TabbedContent)
-        tabs.get_tab("clients-tab").label = f"{CLIENTS_TAB}: {clients.summary(view.report)}"  # type: ignore[assignment]
+        tabs.get_tab("clients-tab").label = f"{CLIENTS_TAB}: {clients.summary(view.report)}"
         if tabs.active == "clients-tab":
             self._explain_client()
 
@@ -477,4 +477,7 @@ class ChainDoctorApp(App[int]):
         self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
 
     async def action_quit(self) -> None:
-        unless_unsaved(self, self.history.dirty, lambda: self.exit(0), "Quit")
+        """``q``: quit; with unsaved repairs, ask first: save and quit, quit without saving, or stay."""
+        ask_before_quitting(self, self.history.dirty,
+                            lambda then: save_chain(self, self.workspace, lambda _written: then()),
+                            lambda: self.exit(0))

@@ -97,7 +97,8 @@ def option_text(view: View, verdict: ClientVerdict) -> Text:
     and (dim) what could not be set."""
     report = view.report
     out = Text()
-    out.append("✓ accepts  " if verdict.accepts else "✗ refuses  ", style="bold green" if verdict.accepts else "bold red")
+    out.append("✓ accepts  " if verdict.accepts else "✗ refuses  ",
+               style="bold green" if verdict.accepts else "bold red")
     out.append(render.safe(verdict.name, 40), style="bold")
     out.append(" — " + render.safe(verdict.stands_for, 200))
     if not verdict.accepts:

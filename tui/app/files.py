@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App
 
 from ..pki import fixes
 from ..pki.load import LoadError, load_bytes, load_file
 from ..pki.model import Bundle
 from ..pki.save import SaveError, atomic_write
+from ..pki.vocabulary import Severity
 from . import clipboard, render
 from .jobs import JobRunner, Outcome, one_line
 from .keys import key_of
@@ -53,8 +55,27 @@ def save_chain(app: App[Any], workspace: Workspace, saved: Callable[[str], None]
         confirm_then(app, lambda: write(path, request, overwrite=exists),
                      f"{render.safe(str(path), 200)} exists. Overwrite it?", ask=exists, yes="Overwrite")
 
-    open_dialog(app, SaveScreen(workspace.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs)),
-                answered)
+    open_dialog(app, SaveScreen(workspace.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs),
+                                warning=broken_warning(workspace)), answered)
+
+
+def broken_warning(workspace: Workspace) -> Text | None:
+    """For the save dialog: that the chain about to be saved is still broken, and its first error (inert);
+    None when it is not broken or not analysed yet."""
+    bundle = workspace.history.current
+    view = workspace.cached(bundle)
+    if view is None and workspace.view is not None and workspace.view.report.bundle is bundle:
+        view = workspace.view
+    if view is None or view.ok:
+        return None
+    error = next((f for f in view.report.findings if f.severity == Severity.ERROR), None)
+    out = Text()
+    out.append(f"⚠ This chain is still {view.summary}", style="bold")
+    if error is not None:
+        out.append(f"\n{error.code}: ", style="bold")
+        out.append(render.safe(error.message, 160))
+    out.append("\nYou can save it anyway.")
+    return out
 
 
 class FileKeys:
