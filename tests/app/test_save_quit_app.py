@@ -1,5 +1,5 @@
 """The save, open and quit dialogs: path completion, the warning before saving a broken chain,
-"save and quit"."""
+"save and quit"; and a copy too large for the terminal's clipboard."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.app.conftest import ROOTS, SIZE, new_app, sample, settle
+from tests.app.conftest import ROOTS, SIZE, FakeClipboard, new_app, record_notes, sample, settle
 from tests.app.test_mtls_app import mtls_app, reversed_client_chain, screen_of
 from tui.app import paths
-from tui.app.screens.dialogs import ChoiceScreen, OpenScreen, SaveScreen
+from tui.app.clipboard import OSC52_LIMIT
+from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, OpenScreen, SaveScreen
 from tui.app.widgets import paths as path_widgets
 from tui.pki.load import load_file
 
@@ -214,3 +215,46 @@ async def test_mtls_save_and_quit_saves_the_changed_side(tmp_path: Path) -> None
         await repair_then_quit(pilot)
         await save_as(pilot, target)
     assert app.return_code == 0 and target.exists()
+
+
+# --- a copy too large for the terminal's clipboard ----------------------------------------------------
+
+
+def large_bundle(folder: Path) -> Path:
+    """The demo bundle repeated past the OSC 52 limit."""
+    one = Path(sample("demo.pem")).read_bytes()
+    path = folder / "large.pem"
+    path.write_bytes(one * (OSC52_LIMIT // len(one) + 2))
+    return path
+
+
+async def test_a_large_copy_goes_to_the_system_clipboard_only(tmp_path: Path, clipboard: FakeClipboard) -> None:
+    app = new_app(str(large_bundle(tmp_path)), "--roots", ROOTS)
+    notes = record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.clipboard  # nothing sent through OSC 52
+        assert len(clipboard.copies) == 1 and len(clipboard.copies[0]) > OSC52_LIMIT
+        said = notes.text()
+        assert "copied to the system clipboard" in said and "Not sent to the terminal's clipboard" in said
+
+
+async def test_a_large_copy_without_a_system_clipboard_offers_to_save(tmp_path: Path,
+                                                                      clipboard: FakeClipboard) -> None:
+    clipboard.fail = True
+    app = new_app(str(large_bundle(tmp_path)), "--roots", ROOTS)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        question = dialog.question.plain
+        assert "too large for the terminal's clipboard" in question and "no system clipboard is reachable" in question
+        assert "Save it to a file instead?" in question
+        assert not app.clipboard
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveScreen)

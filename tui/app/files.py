@@ -104,6 +104,10 @@ class FileKeys:
         if "PRIVATE KEY" in text:  # never: to_pem leaves keys out; belt and braces
             self.app.notify("Refusing to copy: the text holds a private key.", severity="error")
             return
+        size = len(text.encode("utf-8"))
+        if size > clipboard.OSC52_LIMIT:
+            self._copy_large(text, size, len(bundle.certs))
+            return
         self.app.copy_to_clipboard(text)
         problem = clipboard.copy(text)
         if problem is None:
@@ -112,6 +116,20 @@ class FileKeys:
             self.app.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
                             f"some terminals ignore; press {key_of('save')} to save it to a file instead.",
                             title="No system clipboard", severity="warning", markup=False, timeout=10)
+
+    def _copy_large(self, text: str, size: int, count: int) -> None:
+        """Too large for the terminal's clipboard: the system clipboard only, else offer to save instead."""
+        problem = clipboard.copy(text)
+        what = f"{count:,} certificate(s), {clipboard.size_text(size)} of PEM"
+        if problem is None:
+            self.app.notify(f"{what}, copied to the system clipboard (no private key). Not sent to the terminal's "
+                            f"clipboard (OSC 52): terminals drop sequences this large.", title="Copied",
+                            markup=False, timeout=10)
+            return
+        question = (f"The chain is {what}: too large for the terminal's clipboard (OSC 52 carries at most about "
+                    f"{clipboard.size_text(clipboard.OSC52_LIMIT)} in common terminals), and {problem[0].lower()}"
+                    f"{problem[1:]} Save it to a file instead?")
+        confirm_then(self.app, self.save, question, ask=True, yes="Save to a file", no="Cancel")
 
     def paste(self) -> None:
         if self.jobs.defer("paste"):
