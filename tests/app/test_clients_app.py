@@ -4,7 +4,9 @@ and a verdict bar that claims only what the matrix says."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
 from tests.app.conftest import ROOTS, SAMPLES, SIZE, new_app, sample, settle
@@ -26,11 +28,11 @@ def tab_label(app: ChainDoctorApp) -> str:
     return str(app.query_one("#bottom-tabs", TabbedContent).get_tab("clients-tab").label)
 
 
-async def show_matrix(app: ChainDoctorApp, pilot: object) -> ClientMatrix:
+async def show_matrix(app: ChainDoctorApp, pilot: Pilot[Any]) -> ClientMatrix:
     app.query_one("#bottom-tabs", TabbedContent).active = "clients-tab"
     matrix = app.query_one(ClientMatrix)
     matrix.focus()
-    await settle(pilot)  # type: ignore[arg-type]
+    await settle(pilot)
     return matrix
 
 

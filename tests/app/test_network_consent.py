@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from tests import factory
 from tests.app.conftest import new_app, record_notes, settle
@@ -30,15 +32,17 @@ def many_urls(count: int) -> list[str]:
 
 def leaf_naming(urls: list[str], inter: factory.Issued) -> x509.Certificate:
     key = factory.ec_key("consent.example")
+    issuer_key = inter.key
+    assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)  # the factory's CAs have EC keys
     builder = (x509.CertificateBuilder().subject_name(factory.name("consent.example"))
                .issuer_name(inter.cert.subject).public_key(key.public_key()).serial_number(4242)
                .not_valid_before(factory.NOT_BEFORE).not_valid_after(factory.NOT_AFTER)
                .add_extension(x509.SubjectAlternativeName([x509.DNSName("consent.example")]), False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.key.public_key()), False)  # type: ignore[arg-type]
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False)
                .add_extension(x509.AuthorityInformationAccess(
-                   [x509.AccessDescription(x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                   [x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
                                            x509.UniformResourceIdentifier(u)) for u in urls]), False))
-    return builder.sign(inter.key, hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def write_chain(folder: Path, count: int) -> tuple[Path, Path]:

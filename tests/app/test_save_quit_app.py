@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.app.conftest import ROOTS, SIZE, FakeClipboard, new_app, record_notes, sample, settle
@@ -20,22 +23,22 @@ from tui.pki.load import load_file
 LEAF = "CN=orders.fin.service.local"
 
 
-def field(app: object) -> Input:
-    return app.screen.query_one("#path", Input)  # type: ignore[attr-defined]
+def field(app: App[Any]) -> Input:
+    return app.screen.query_one("#path", Input)
 
 
-def matches(app: object) -> str:
-    content = app.screen.query_one("#matches", Static).content  # type: ignore[attr-defined]
+def matches(app: App[Any]) -> str:
+    content = app.screen.query_one("#matches", Static).content
     return getattr(content, "plain", str(content))
 
 
-async def type_path(pilot: object, app: object, start: str, keys: str) -> None:
+async def type_path(pilot: Pilot[Any], app: App[Any], start: str, keys: str) -> None:
     """Put ``start`` in the path field, then type ``keys`` one by one (as a user would)."""
     field(app).value = start
     field(app).cursor_position = len(start)
     for key in keys:
-        await pilot.press(key)  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
+        await pilot.press(key)
+    await settle(pilot)
 
 
 # --- completion ---------------------------------------------------------------------------------------
@@ -156,23 +159,23 @@ async def test_saving_a_fixed_chain_gives_no_warning() -> None:
 # --- quitting with unsaved repairs ---------------------------------------------------------------------
 
 
-async def save_as(pilot: object, target: Path) -> None:
+async def save_as(pilot: Pilot[Any], target: Path) -> None:
     """Answer "save and quit" (s), then save to ``target`` in the save dialog."""
-    await pilot.press("s")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    assert isinstance(pilot.app.screen, SaveScreen)  # type: ignore[attr-defined]
-    field(pilot.app).value = str(target)  # type: ignore[attr-defined]
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("s")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, SaveScreen)
+    field(pilot.app).value = str(target)
+    await pilot.press("enter")
+    await settle(pilot)
 
 
-async def repair_then_quit(pilot: object) -> None:
+async def repair_then_quit(pilot: Pilot[Any]) -> None:
     """Reorder (an unsaved repair), then press q: the question opens."""
-    await pilot.press("o")  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
-    await pilot.press("q")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    assert isinstance(pilot.app.screen, ChoiceScreen)  # type: ignore[attr-defined]
+    await pilot.press("o")
+    await settle(pilot)
+    await pilot.press("q")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ChoiceScreen)
 
 
 async def test_save_and_quit_saves_then_quits(tmp_path: Path) -> None:
