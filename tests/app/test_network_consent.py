@@ -1,11 +1,12 @@
 """The question before an AIA fetch: every host contacted first, what may follow, and the bounds.
 
-No fetch happens here: each test answers "Without network"."""
+No fetch happens here: the app is answered "Without network", the rest only reads a plan."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -98,3 +99,15 @@ async def test_aia_private_is_said_and_a_long_host_list_ends_with_and_n_more() -
     assert "addresses are allowed here (--aia-private)" in text
     assert "Bounds: 2 s per fetch" in text
     assert "left out" not in text
+    assert "proxy" not in text
+
+
+def test_the_environments_proxy_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:3128")
+    monkeypatch.setenv("no_proxy", "direct.example")
+    ctx = RepairContext(anchors=TrustStore([]))
+    text = network_detail(NetworkPlan(("https://ca.example/i.der", "https://direct.example/i.der")), ctx).plain
+    assert "Through the proxy your environment names: 127.0.0.1:3128" in text
+    assert network_detail(NetworkPlan(("https://direct.example/i.der",)), ctx).plain.count("proxy") == 0
