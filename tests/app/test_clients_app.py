@@ -47,7 +47,7 @@ async def test_every_verifier_accepts_a_good_chain() -> None:
         assert "openssl — curl, Python's ssl, nginx, Apache httpd, Ruby, PHP" in text
         assert "could not set: libssl's security level" in text  # what the clients may set and we could not
         assert "why:" not in text and "blames:" not in text
-        assert tab_label(app) == "Who accepts this chain: ✓ all 3 accept"
+        assert tab_label(app) == "Who accepts: ✓ all 3 accept"
         bar = verdict_text(app)
         assert bar.startswith("✓ OK") and "refuse" not in bar and "strict clients" not in bar
 
@@ -62,7 +62,7 @@ async def test_a_refusal_says_why_and_blames_a_certificate_and_the_bar_quotes_it
         assert text.count("✗ refuses") == 3
         assert 'why: OpenSSL refuses with "certificate has expired"' in text
         assert "blames: #2 *.fin.service.local Intermediate CA" in text
-        assert tab_label(app) == "Who accepts this chain: ✗ 3 of 3 refuse"
+        assert tab_label(app) == "Who accepts: ✗ 3 of 3 refuse"
         bar = verdict_text(app)
         assert "OpenSSL (curl, Python…) refuses: certificate has expired (#2) · 2 more refuse" in bar
         assert "strict clients (curl, Java, Go, Python)" not in bar  # no claim the report does not back
@@ -107,7 +107,7 @@ async def test_a_trust_bundle_runs_no_verifier_and_says_so() -> None:
         await settle(pilot)
         matrix = app.query_one(ClientMatrix)
         assert matrix.verdicts == () and "No verifier ran" in matrix.text
-        assert tab_label(app) == "Who accepts this chain: not run"
+        assert tab_label(app) == "Who accepts: not run"
         assert "refuse" not in verdict_text(app)
 
 

@@ -49,6 +49,7 @@ async def test_save_dialog_completes_folder_and_file_names(tmp_path: Path) -> No
     (tmp_path / "certs" / "chain.pem").write_text("x")
     (tmp_path / "certs" / "chain-old.pem").write_text("x")
     (tmp_path / "certs" / ".hidden.pem").write_text("x")
+    (tmp_path / "certs" / "ch\x1b[2J\u202e.pem").write_text("x")  # a hostile file name, shown inert
     app = new_app(sample("reversed.pem"), "--roots", ROOTS)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -60,11 +61,12 @@ async def test_save_dialog_completes_folder_and_file_names(tmp_path: Path) -> No
         await settle(pilot)
         assert field(app).value == f"{tmp_path}/certs/"
         await type_path(pilot, app, field(app).value, "c")
-        assert matches(app).startswith("2 matches: chain-old.pem  chain.pem")
-        assert ".hidden" not in matches(app)
-        await pilot.press("tab")  # two matches: their common start
+        assert matches(app).startswith("3 matches: ch\\x1b[2J\\u202e.pem  chain-old.pem  chain.pem")
+        assert ".hidden" not in matches(app) and "\x1b" not in matches(app)
+        await pilot.press("tab")  # several matches: their common start
         await settle(pilot)
-        assert field(app).value == f"{tmp_path}/certs/chain"
+        assert field(app).value == f"{tmp_path}/certs/ch"
+        await type_path(pilot, app, field(app).value, "ain")
         await type_path(pilot, app, field(app).value, ".")
         await pilot.press("tab")
         await settle(pilot)

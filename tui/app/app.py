@@ -47,7 +47,7 @@ from .widgets.tables import FindingsTable, ServedOrder
 if TYPE_CHECKING:
     from .lessons.tutor import Tutor
 
-CLIENTS_TAB = "Who accepts this chain"
+CLIENTS_TAB = "Who accepts"  # the tab; the pane inside says "Who accepts this chain"
 
 
 class ChainDoctorApp(App[int]):
