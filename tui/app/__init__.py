@@ -43,13 +43,19 @@ def launch(request: Request, *, lessons: bool = False) -> int:
 
 def run_to_the_end(app: App[int]) -> int:
     """Run ``app`` and return its exit status; once it has given the terminal back, nothing (a job
-    blocked on a silent server, a FIFO) keeps the process alive longer than a moment."""
+    blocked on a silent server, a FIFO) keeps the process alive longer than a moment.
+
+    For the command line only: the process ends within a second of the app, whatever runs after it.
+    """
     from .threads import exit_watchdog
 
-    code = 130  # interrupted, unless the app returns
+    code = 130  # interrupted (Ctrl+C outside the app's screen), unless the app returns
     try:
         app.run()
         code = app.return_code or 0
+    except Exception:
+        code = 2  # the command line reports it as one line and exits 2
+        raise
     finally:
         exit_watchdog(code)
     return code
