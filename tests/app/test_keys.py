@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.conftest import ROOTS, SIZE, FakeClipboard, new_app, record_notes, sample, settle
 from tui.app.app import ChainDoctorApp
-from tui.app.screens.dialogs import ConfirmScreen, OpenScreen, PasteScreen, SaveScreen
+from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, OpenScreen, PasteScreen, SaveScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.signer_tree import CertRef, SignerTree
 from tui.app.widgets.tables import FindingsTable, ServedOrder
@@ -372,10 +372,10 @@ async def test_quit_asks_when_repairs_are_unsaved() -> None:
         await settle(pilot)
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("n")
         await pilot.pause()
-        assert app.is_running and not isinstance(app.screen, ConfirmScreen)
+        assert app.is_running and not isinstance(app.screen, ChoiceScreen)
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("y")

@@ -161,7 +161,7 @@ async def test_server_asking_for_a_client_certificate_names_the_acceptable_cas()
             assert app.view is not None and app.view.report.verdict == "ok"  # --host defaults to 127.0.0.1
             assert app.session.policy.host == "127.0.0.1"
             text = app.query_one(LiveBar).text
-            assert "the server asks for a client certificate issued by: CN=mTLS Client Root CA" in text
+            assert "The server asks for a client certificate, issued by one of: CN=mTLS Client Root CA" in text
 
 
 async def test_hostile_acceptable_ca_names_are_inert(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, settle
 from tests.app.test_snapshots import press_then_settle
 from tui.app.mtls_app import MtlsApp, make_mtls_app
-from tui.app.screens.dialogs import ConfirmScreen, SaveScreen
+from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, SaveScreen
 from tui.app.screens.mtls import MtlsScreen
 from tui.cli import build_parser, main
 from tui.cli.parse import pair_request_from
@@ -158,7 +158,7 @@ async def test_quit_asks_when_a_side_has_unsaved_repairs(tmp_path: Path) -> None
         await settle(pilot)
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, MtlsScreen)

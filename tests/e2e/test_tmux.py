@@ -105,3 +105,77 @@ def test_fix_and_save_in_a_real_terminal(tmp_path: Path) -> None:
     report = diagnose(bundle, load_trust([roots], system=False), Policy())
     assert report.errors == [] and report.verdict == "ok"
     assert [f.code for f in report.findings] == []
+
+
+# --- quitting while a job is blocked -----------------------------------------------------------------
+
+QUIT_DEADLINE = 10.0  # seconds; the blocked jobs below would hold the process for minutes
+
+
+def _ends_soon(tmux: Tmux) -> bool:
+    """Whether the process in the pane ends within QUIT_DEADLINE (exit status 0)."""
+    deadline = time.monotonic() + QUIT_DEADLINE
+    while time.monotonic() < deadline:
+        if tmux.dead():
+            status = tmux.run("display-message", "-p", "-t", tmux.session, "#{pane_dead_status}", check=False)
+            return status.stdout.strip() in ("", "0")
+        time.sleep(0.1)
+    return False
+
+
+def test_quit_ends_the_process_while_a_refetch_hangs(tmp_path: Path) -> None:
+    """``R`` against a loopback server that accepts and then never answers, then ``q``: the process ends."""
+    import threading
+
+    from tests.tlsserver import pem_blocks, serve_tls
+
+    leaf, fin, service = pem_blocks(SAMPLES / "good-chain.pem")
+    key = (SAMPLES / "keys" / "orders.fin.service.local.key").read_bytes()
+    hang, hanging, release = threading.Event(), threading.Event(), threading.Event()
+
+    def gate(_conn: object) -> bool:
+        if hang.is_set():
+            hanging.set()
+            release.wait()  # says nothing until the test ends
+            return False
+        return True
+
+    with serve_tls(leaf + fin + service, key, before_tls=gate) as port:
+        tmux = Tmux(tmp_path)
+        try:
+            tmux.start([str(ENTRY_POINT), f"127.0.0.1:{port}", "--roots", str(SAMPLES / "roots" / "local-root.pem"),
+                        "--no-system-roots", "--host", "orders.fin.service.local", "--timeout", "300"])
+            tmux.wait_for("the verdict", lambda: "chaindoctor — OK" in tmux.screen())
+            hang.set()
+            tmux.keys("R")
+            tmux.wait_for("the server to hold the connection", hanging.is_set)
+            tmux.wait_for("the fetch status", lambda: "Fetching the chain" in tmux.screen())
+            tmux.keys("q")
+            assert _ends_soon(tmux), f"the process still runs; the screen shows:\n{tmux.screen()}"
+        finally:
+            release.set()
+            tmux.close()
+
+
+def test_quit_ends_the_mtls_app_while_its_analysis_is_blocked(tmp_path: Path) -> None:
+    """A test-only entry blocks every analysis of the mTLS app forever; ``q`` still ends the process."""
+    mtls = SAMPLES / "mtls"
+    entry = tmp_path / "blocked_mtls.py"
+    entry.write_text(
+        "import sys, threading\n"
+        "import tui.app.model as model\n"
+        "def blocked(*args, **kwargs):\n"
+        "    threading.Event().wait()  # never returns\n"
+        "model.make_view = blocked\n"
+        "from tui.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([sys.executable, str(entry), "mtls", "--app",
+                    "--server-chain", str(mtls / "server-chain.pem"), "--server-trust", str(mtls / "client-root.pem"),
+                    "--client-chain", str(mtls / "client-chain.pem"), "--client-trust", str(mtls / "server-root.pem")])
+        tmux.wait_for("the analysis status", lambda: "Analysing both directions" in tmux.screen())
+        tmux.keys("q")
+        assert _ends_soon(tmux), f"the process still runs; the screen shows:\n{tmux.screen()}"
+    finally:
+        tmux.close()

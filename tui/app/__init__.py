@@ -12,9 +12,11 @@ from ..pki.request import Request
 from ..pki.session import Clock, open_session
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from .app import ChainDoctorApp
 
-__all__ = ["launch", "make_app"]
+__all__ = ["launch", "make_app", "run_to_the_end"]
 
 
 def make_app(request: Request, *, lessons: bool = False, now: Clock | None = None) -> ChainDoctorApp:
@@ -37,8 +39,27 @@ def launch(request: Request, *, lessons: bool = False) -> int:
         app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
     if "-" in request.sources:
         _reattach_terminal()
-    app.run()
-    return app.return_code or 0
+    return run_to_the_end(app)
+
+
+def run_to_the_end(app: App[int]) -> int:
+    """Run ``app`` and return its exit status; once it has given the terminal back, nothing (a job
+    blocked on a silent server, a FIFO) keeps the process alive longer than a moment.
+
+    For the command line only: the process ends within a second of the app, whatever runs after it.
+    """
+    from .threads import exit_watchdog
+
+    code = 130  # interrupted (Ctrl+C outside the app's screen), unless the app returns
+    try:
+        app.run()
+        code = app.return_code or 0
+    except Exception:
+        code = 2  # the command line reports it as one line and exits 2
+        raise
+    finally:
+        exit_watchdog(code)
+    return code
 
 
 def _reattach_terminal() -> None:

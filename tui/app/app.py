@@ -18,16 +18,16 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Tree
+from textual.widgets import DataTable, Footer, Header, OptionList, TabbedContent, TabPane, Tree
 
-from ..pki.diagnose import Finding
+from ..pki.diagnose import Finding, Report
 from ..pki.history import History
 from ..pki.model import CertEntry
 from ..pki.session import Clock, Session, system_clock
 from ..pki.vocabulary import Role
-from . import facts, render
+from . import clients, facts, render
 from .actions import bindings, palette
-from .files import FileKeys
+from .files import FileKeys, save_chain
 from .forest import Missing
 from .jobs import JobRunner
 from .keys import Where, key_of, named
@@ -35,9 +35,10 @@ from .live import LiveKeys, served_title
 from .live import facts as live_facts
 from .model import Workspace
 from .repairs import RepairKeys
-from .screens.dialogs import unless_unsaved
+from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
 from .view import View
+from .widgets.clients import ClientMatrix
 from .widgets.live import LiveBar
 from .widgets.panes import TextPane, VerdictBar
 from .widgets.signer_tree import Item, SignerTree
@@ -45,6 +46,8 @@ from .widgets.tables import FindingsTable, ServedOrder
 
 if TYPE_CHECKING:
     from .lessons.tutor import Tutor
+
+CLIENTS_TAB = "Who accepts"  # the tab; the pane inside says "Who accepts this chain"
 
 
 class ChainDoctorApp(App[int]):
@@ -120,9 +123,15 @@ class ChainDoctorApp(App[int]):
             details.border_title = "Certificate"
             yield details
         with Horizontal(id="bottom"):
-            findings = FindingsTable(id="findings")
-            findings.border_title = "Findings"
-            yield findings
+            with TabbedContent(id="bottom-tabs"):
+                with TabPane("Findings", id="findings-tab"):
+                    findings = FindingsTable(id="findings")
+                    findings.border_title = "Findings"
+                    yield findings
+                with TabPane(CLIENTS_TAB, id="clients-tab"):
+                    matrix = ClientMatrix(id="clients")
+                    matrix.border_title = "Who accepts this chain (real verifiers, the chain as served)"
+                    yield matrix
             explain = TextPane("Highlight a finding to see what it means.", id="explain")
             explain.border_title = "What it means"
             yield explain
@@ -168,10 +177,11 @@ class ChainDoctorApp(App[int]):
         tree.show(view)
         self.query_one(ServedOrder).show(view)
         self.query_one(FindingsTable).show(view)
+        self._show_clients(view)
         self._explain(report.findings[0] if report.findings else None)
         self._show_verdict()
         self._sync_details(tree)
-        self._show_live()
+        self._show_live(report)
         self._bindings_changed()
         self.post_message(Workspace.Changed(workspace))
 
@@ -181,23 +191,42 @@ class ChainDoctorApp(App[int]):
             return
         report = view.report
         self.title = f"chaindoctor — {view.summary}"
-        text = Text.assemble(("✓ " if view.ok else "✗ ", "bold"), (view.summary, "bold"))
+        text = Text.assemble(("✓ " if view.ok else "✗ ", "bold"), (view.summary, "bold"), no_wrap=True,
+                             overflow="ellipsis")
         if self.history.dirty:
             text.append(f" · unsaved: {key_of('save')} saves", style="italic")
         if view.ok:
             trusted = report.path is not None and report.path.trusted
             text.append(" · complete, in order and trusted" if trusted else "")
-        else:
-            if any(f.fix for f in report.findings):
-                text.append(f" · press {key_of('fix_all')} to fix all", style="bold")
-            text.append(" · strict clients (curl, Java, Go, Python) refuse this chain")
+        elif any(f.fix for f in report.findings):
+            text.append(f" · press {key_of('fix_all')} to fix all", style="bold")
+        claim = clients.claim(view)  # what the client matrix says, nothing it does not
+        if claim.plain:
+            text.append(" · ")
+            text.append_text(claim)
         self.query_one(VerdictBar).show(text, "ok" if view.ok else "broken")
 
-    def _show_live(self) -> None:
-        """The live facts line and the served-order title (after any change of bundle)."""
+    def _show_live(self, report: Report | None = None) -> None:
+        """The live facts and the served-order title (after any change of bundle); ``report`` judges the
+        OCSP staple (its issuer and time)."""
         session = self.session
-        self.query_one(LiveBar).show(live_facts(session.live))
+        self.query_one(LiveBar).show(live_facts(session.live, report))
         self.query_one(ServedOrder).border_title = served_title(session.live, session.bundle)
+
+    def _show_clients(self, view: View) -> None:
+        """The client matrix, and its tab's label with how many verifiers refuse."""
+        self.query_one(ClientMatrix).show(view)
+        tabs = self.query_one("#bottom-tabs", TabbedContent)
+        tabs.get_tab("clients-tab").label = f"{CLIENTS_TAB}: {clients.summary(view.report)}"
+        if tabs.active == "clients-tab":
+            self._explain_client()
+
+    def _explain_client(self) -> None:
+        """The explanation pane shows the highlighted verifier's verdict in full."""
+        view, verdict = self.view, self.query_one(ClientMatrix).current
+        if view is None or verdict is None:
+            return
+        self.query_one("#explain", TextPane).show(clients.details(view, verdict))
 
     def _explain(self, finding: Finding | None) -> None:
         pane = self.query_one("#explain", TextPane)
@@ -245,6 +274,10 @@ class ChainDoctorApp(App[int]):
             if finding is not None and finding.certificates:
                 entry = view.entry(finding.certificates[0])
                 role = render.role_of(report, entry) if entry is not None else None
+        elif isinstance(widget, ClientMatrix):
+            verdict = widget.current
+            entry = clients.blamed_entry(view, verdict) if verdict is not None else None
+            role = render.role_of(report, entry) if entry is not None else None
         if entry is None:
             self._highlighted()
             return
@@ -294,9 +327,36 @@ class ChainDoctorApp(App[int]):
         if table.has_focus:
             self._sync_details(table)
 
+    @on(OptionList.OptionHighlighted, "#clients")
+    def _client_moved(self) -> None:
+        matrix = self.query_one(ClientMatrix)
+        if self.query_one("#bottom-tabs", TabbedContent).active == "clients-tab":
+            self._explain_client()
+        if matrix.has_focus:
+            self._sync_details(matrix)
+
+    @on(OptionList.OptionSelected, "#clients")
+    def _client_chosen(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a verifier: the certificate it blames, highlighted in the signer tree."""
+        verdict = self.query_one(ClientMatrix).verdict_at(event.option_index)
+        view = self.view
+        entry = clients.blamed_entry(view, verdict) if view is not None and verdict is not None else None
+        tree = self.query_one(SignerTree)
+        if entry is not None and tree.select_certificate(entry.sha256):
+            tree.focus()
+
+    @on(TabbedContent.TabActivated, "#bottom-tabs")
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        """The explanation pane follows the tab: the highlighted finding, or the highlighted verifier."""
+        if event.pane.id == "clients-tab":
+            self._explain_client()
+        else:
+            table = self.query_one(FindingsTable)
+            self._explain(table.finding_at(self._row_key(table)))
+
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
-        if isinstance(focused, (SignerTree, ServedOrder, FindingsTable)):
+        if isinstance(focused, (SignerTree, ServedOrder, FindingsTable, ClientMatrix)):
             self._sync_details(focused)
 
     def _bindings_changed(self) -> None:
@@ -417,4 +477,7 @@ class ChainDoctorApp(App[int]):
         self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
 
     async def action_quit(self) -> None:
-        unless_unsaved(self, self.history.dirty, lambda: self.exit(0), "Quit")
+        """``q``: quit; with unsaved repairs, ask first: save and quit, quit without saving, or stay."""
+        ask_before_quitting(self, self.history.dirty,
+                            lambda then: save_chain(self, self.workspace, lambda _written: then()),
+                            lambda: self.exit(0))

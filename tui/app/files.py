@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App
 
 from ..pki import fixes
 from ..pki.load import LoadError, load_bytes, load_file
 from ..pki.model import Bundle
 from ..pki.save import SaveError, atomic_write
+from ..pki.vocabulary import Severity
 from . import clipboard, render
 from .jobs import JobRunner, Outcome, one_line
 from .keys import key_of
@@ -53,8 +55,27 @@ def save_chain(app: App[Any], workspace: Workspace, saved: Callable[[str], None]
         confirm_then(app, lambda: write(path, request, overwrite=exists),
                      f"{render.safe(str(path), 200)} exists. Overwrite it?", ask=exists, yes="Overwrite")
 
-    open_dialog(app, SaveScreen(workspace.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs)),
-                answered)
+    open_dialog(app, SaveScreen(workspace.session.save_name(), has_keys=bool(bundle.keys), count=len(bundle.certs),
+                                warning=broken_warning(workspace)), answered)
+
+
+def broken_warning(workspace: Workspace) -> Text | None:
+    """For the save dialog: that the chain about to be saved is still broken, and its first error (inert);
+    None when it is not broken or not analysed yet."""
+    bundle = workspace.history.current
+    view = workspace.cached(bundle)
+    if view is None and workspace.view is not None and workspace.view.report.bundle is bundle:
+        view = workspace.view
+    if view is None or view.ok:
+        return None
+    error = next((f for f in view.report.findings if f.severity == Severity.ERROR), None)
+    out = Text()
+    out.append(f"⚠ This chain is still {view.summary}", style="bold")
+    if error is not None:
+        out.append(f"\n{error.code}: ", style="bold")
+        out.append(render.safe(error.message, 160))
+    out.append("\nYou can save it anyway.")
+    return out
 
 
 class FileKeys:
@@ -83,6 +104,10 @@ class FileKeys:
         if "PRIVATE KEY" in text:  # never: to_pem leaves keys out; belt and braces
             self.app.notify("Refusing to copy: the text holds a private key.", severity="error")
             return
+        size = len(text.encode("utf-8"))
+        if size > clipboard.OSC52_LIMIT:
+            self._copy_large(text, size, len(bundle.certs))
+            return
         self.app.copy_to_clipboard(text)
         problem = clipboard.copy(text)
         if problem is None:
@@ -91,6 +116,20 @@ class FileKeys:
             self.app.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
                             f"some terminals ignore; press {key_of('save')} to save it to a file instead.",
                             title="No system clipboard", severity="warning", markup=False, timeout=10)
+
+    def _copy_large(self, text: str, size: int, count: int) -> None:
+        """Too large for the terminal's clipboard: the system clipboard only, else offer to save instead."""
+        problem = clipboard.copy(text)
+        what = f"{count:,} certificate(s), {clipboard.size_text(size)} of PEM"
+        if problem is None:
+            self.app.notify(f"{what}, copied to the system clipboard (no private key). Not sent to the terminal's "
+                            f"clipboard (OSC 52): terminals drop sequences this large.", title="Copied",
+                            markup=False, timeout=10)
+            return
+        question = (f"The chain is {what}: too large for the terminal's clipboard (OSC 52 carries at most about "
+                    f"{clipboard.size_text(clipboard.OSC52_LIMIT)} in common terminals), and {problem[0].lower()}"
+                    f"{problem[1:]} Save it to a file instead?")
+        confirm_then(self.app, self.save, question, ask=True, yes="Save to a file", no="Cancel")
 
     def paste(self) -> None:
         if self.jobs.defer("paste"):

@@ -1,10 +1,9 @@
-"""Background jobs: one at a time in a worker thread, for the app's main screen or the mTLS screen."""
+"""Background jobs: one at a time in a daemon thread, for the app's main screen or the mTLS screen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -12,9 +11,10 @@ from textual.app import App
 from textual.screen import Screen
 from textual.timer import Timer
 
-from ..pki.fixes import Repair
+from ..pki.fixes import NetworkPlan, Repair, RepairContext
 from ..pki.model import Bundle
 from .model import Workspace
+from .threads import in_daemon_thread
 from .view import View
 from .widgets.panes import VerdictBar
 
@@ -28,7 +28,8 @@ class Outcome:
     view: View | None = None
     repair: Repair | None = None
     bundle: Bundle | None = None
-    urls: tuple[str, ...] = ()  # the repair would fetch these: ask first
+    plan: NetworkPlan | None = None  # the repair would fetch these: ask first
+    context: RepairContext | None = None  # the repair's context (its network bounds, for the question)
     error: str | None = None
 
 
@@ -73,9 +74,10 @@ class JobRunner:
             workspace.busy = True
         self.host.query_one(self.status_bar, VerdictBar).show(Text(status, style="italic"), "busy")
         self._timer = self.host.set_timer(LOADING_DELAY, self._show_loading)
-        # not exclusive: a thread cannot be stopped, and a superseded job's result is dropped by its generation
-        self.host.run_worker(partial(self._run, job, then, self._generation), name="job", group=self.group,
-                             exit_on_error=False, thread=True)
+        # not exclusive: a thread cannot be stopped, and a superseded job's result is dropped by its generation;
+        # an async worker awaiting a daemon thread, so that quitting never waits for a blocked job
+        self.host.run_worker(self._run(job, then, self._generation), name="job", group=self.group,
+                             exit_on_error=False)
 
     def show_current(self, workspaces: Sequence[Workspace], status: str,
                      show: Callable[[Workspace, View], None]) -> None:
@@ -118,10 +120,10 @@ class JobRunner:
             workspace.busy = False
         self.loading(self._on, False)
 
-    def _run(self, job: Callable[[], Any], then: Callable[[Any], None], generation: int) -> None:
-        """In the worker thread: run ``job`` and hand its result (or its one-line error) to the UI thread."""
+    async def _run(self, job: Callable[[], Any], then: Callable[[Any], None], generation: int) -> None:
+        """Run ``job`` in a daemon thread and hand its result (or its one-line error) to the host."""
         try:
-            result, error = job(), None
+            result, error = await in_daemon_thread(job), None
         except Exception as exc:  # noqa: BLE001 - shown as one line, never a crash
             result, error = None, one_line(exc)
         self.host.call_later(self._done, generation, result, error, then)

@@ -9,7 +9,9 @@ from typing import Any
 from rich.text import Text
 from textual.app import App
 
+from ..pki.diagnose import Report
 from ..pki.endpoints import LiveChain
+from ..pki.livecheck import LiveFacts, describe, live_facts
 from ..pki.model import Bundle
 from ..pki.session import refreshed_bundle
 from ..pki.wire import LiveError
@@ -22,6 +24,7 @@ from .view import View
 
 MAX_CA_NAMES = 6  # a server may name a hundred acceptable CAs: show the first few
 MAX_NOTES = 2
+ASKS = "The server asks for a client certificate"  # how livecheck.describe begins that sentence
 
 
 def _plural(n: int, word: str = "certificate") -> str:
@@ -42,30 +45,50 @@ def change_line(old: LiveChain | None, new: LiveChain) -> str:
     return f"{label} sent {_plural(len(now))} (was {len(before)}{extra})."
 
 
-def facts(chains: Sequence[LiveChain]) -> Text:
-    """One line per endpoint (sent, TLS version, cipher), then who the server wants a client certificate from."""
+def facts(chains: Sequence[LiveChain], report: Report | None = None) -> Text:
+    """Per endpoint, what the engine knows about the connection (:func:`livecheck.describe`), made inert:
+    sent N certificates, TLS version and cipher, STARTTLS, ALPN, the SNI sent; the OCSP staple; whether
+    the certificate served without SNI differs; whom the server wants a client certificate from.
+
+    ``report`` (the diagnosis of the bundle holding the chains) supplies the leaf's issuer and the
+    validation time for judging the staple.
+    """
     out = Text()
     for i, chain in enumerate(chains):
         if i:
             out.append("\n")
+        known = live_facts(chain, report)
+        lines = describe(known)
+        names = list(known["acceptable_client_ca_names"]) if known["client_cert_requested"] else []
+        notes = lines[len(lines) - len(known["notes"]):] if known["notes"] else []
+        head, *sentences = lines[:len(lines) - len(names) - len(notes)]
         out.append("live ", style="bold")
-        out.append(render.safe(chain.endpoint.label, 80), style="bold")
-        out.append(f" sent {_plural(len(chain.certificates_der))} · {render.safe(chain.tls_version, 20)} · "
-                   f"{render.safe(chain.cipher, 60)}")
-        out.append(f" · {key_of('refetch')} fetches again", style="dim")
-        if chain.client_cert_requested:
-            names = [render.safe(n, 80) for n in chain.acceptable_client_ca_names]
-            out.append("\n  the server asks for a client certificate", style="yellow")
-            if names:
-                shown = "; ".join(names[:MAX_CA_NAMES])
-                more = len(names) - MAX_CA_NAMES
-                out.append(" issued by: ", style="yellow")
-                out.append(shown + (f"; … {more} more" if more > 0 else ""))
-            else:
-                out.append(" (it names no acceptable CA)", style="yellow")
-        for note in chain.notes[:MAX_NOTES]:
+        out.append(render.safe(head, 300))
+        out.append(f" · {key_of('refetch')} refetches", style="dim")
+        # the staple and SNI sentences share a line; the client-certificate request has its own
+        for n, sentence in enumerate(sentences):
+            asks = sentence.startswith(ASKS)
+            out.append("\n  " if n == 0 or asks else " ")
+            out.append(render.safe(sentence, 300), style=_style(sentence, known))
+        if names:
+            shown = "; ".join(render.safe(n, 80) for n in names[:MAX_CA_NAMES])
+            more = len(names) - MAX_CA_NAMES
+            out.append(" " + shown + (f"; … {more} more" if more > 0 else ""))
+        for note in notes[:MAX_NOTES]:
             out.append("\n  " + render.safe(note, 160), style="dim")
     return out
+
+
+def _style(sentence: str, known: LiveFacts) -> str:
+    """Red for a revoked staple, yellow for what a client may stumble on, plain otherwise."""
+    ocsp, without = known["ocsp"], known["without_sni"]
+    if sentence.startswith("Stapled OCSP response"):
+        return "bold red" if ocsp["status"] == "revoked" else "yellow" if ocsp["problems"] else "green"
+    if sentence.startswith("Without SNI"):
+        return "yellow" if without is not None and without["same"] is not True else ""
+    if sentence.startswith(ASKS):
+        return "yellow"
+    return ""
 
 
 def served_title(chains: Sequence[LiveChain], bundle: Bundle) -> str:

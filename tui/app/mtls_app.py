@@ -39,6 +39,6 @@ def make_mtls_app(request: PairRequest, *, now: Clock | None = None) -> MtlsApp:
 
 def launch_mtls(request: PairRequest) -> int:
     """Run the mTLS app; returns the exit status."""
-    app = make_mtls_app(request)
-    app.run()
-    return app.return_code or 0
+    from . import run_to_the_end
+
+    return run_to_the_end(make_mtls_app(request))

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import App
 from textual.screen import Screen
 
-from ..pki import fixes
+from ..pki import aia, fixes, httpget
 from ..pki.diagnose import Report
 from ..pki.fixes import RepairContext
 from ..pki.model import Bundle
@@ -38,13 +38,46 @@ def should_ask(repair: Repair, network: bool | None, allowed: bool) -> bool:
     return repair in NETWORK_REPAIRS and network is None and not allowed
 
 
-def run_repair(repair: Repair, bundle: Bundle, ctx: RepairContext, *, ask: bool) -> fixes.Repair | tuple[str, ...]:
-    """Repair ``bundle`` (in a worker); with ``ask``, the addresses it would fetch instead, if any."""
+def run_repair(repair: Repair, bundle: Bundle, ctx: RepairContext, *, ask: bool) -> fixes.Repair | fixes.NetworkPlan:
+    """Repair ``bundle`` (in a worker); with ``ask``, what it would fetch instead, if anything."""
     if ask:
-        urls = fixes.network_urls(bundle, ctx)
-        if urls:
-            return tuple(urls)
+        plan = fixes.network_plan(bundle, ctx)
+        if plan.urls:
+            return plan
     return REPAIRS[repair](bundle, ctx)
+
+
+MAX_HOSTS_SHOWN = 8  # the consent dialog names this many hosts, then "and N more"
+
+
+def network_detail(plan: fixes.NetworkPlan, ctx: RepairContext) -> Text:
+    """What an AIA fetch will contact and within which bounds, for the consent dialog (inert)."""
+    hosts = [render.safe(h, 60) for h in plan.hosts]
+    out = Text()
+    if hosts:
+        shown = ", ".join(hosts[:MAX_HOSTS_SHOWN])
+        more = len(hosts) - MAX_HOSTS_SHOWN
+        out.append(f"Hosts contacted first ({len(hosts)}): ", style="bold")
+        out.append(shown + (f" and {more} more" if more > 0 else "") + "\n")
+    others = len(plan.urls) - len([u for u in plan.urls if aia.hosts([u])])
+    if others:
+        out.append(f"{others} address{'es use' if others != 1 else ' uses'} a scheme other than http(s) and "
+                   "will not be fetched.\n")
+    proxies = sorted({p for p in map(httpget.proxy_for, plan.urls) if p is not None})
+    if proxies:
+        out.append("Through the proxy your environment names: " + ", ".join(render.safe(p, 60) for p in proxies)
+                   + "\n")
+    if plan.left_out:
+        out.append(f"The certificate names {len(plan.left_out)} more address{'es' if len(plan.left_out) != 1 else ''}"
+                   f", left out: at most {aia.MAX_URLS_PER_CERT} are tried per certificate.\n")
+    local = ("allowed here (--aia-private)" if ctx.allow_private else
+             "refused" if not ctx.allow_loopback else "refused, loopback excepted")
+    out.append("Certificates fetched may name further addresses, and servers may redirect: each further "
+               f"address is checked the same way (loopback, private and link-local addresses are {local}).\n")
+    out.append(f"Bounds: {ctx.timeout:g} s per fetch, {ctx.aia_budget:g} s for the whole walk, "
+               f"{aia.MAX_URLS_PER_CERT} addresses per certificate and {aia.MAX_URLS} in all, "
+               f"{aia.MAX_REDIRECTS} redirects and {aia.MAX_BYTES // (1 << 20)} MiB per response.", style="dim")
+    return out
 
 
 def root_repair(report: Report) -> Repair | None:
@@ -155,16 +188,16 @@ class RepairKeys:
 
         def job() -> Outcome:
             result = run_repair(repair, bundle, ctx, ask=ask)
-            if not isinstance(result, fixes.Repair):
-                return Outcome(urls=result)
+            if isinstance(result, fixes.NetworkPlan):
+                return Outcome(plan=result, context=ctx)
             view = workspace.compute(result.after, now) if result.changed else None
             return Outcome(view=view, repair=result)
 
         self.jobs.start(job, partial(self._repaired, workspace, repair), repair_status(repair, ctx), on=(workspace,))
 
     def _repaired(self, workspace: Workspace, repair: Repair, outcome: Outcome) -> None:
-        if outcome.urls:
-            self._ask_network(outcome.urls, partial(self._network_answered, workspace, repair))
+        if outcome.plan is not None and outcome.context is not None:
+            self._ask_network(outcome.plan, outcome.context, partial(self._network_answered, workspace, repair))
             return
         result = outcome.repair
         assert result is not None
@@ -188,13 +221,13 @@ class RepairKeys:
             workspace.session.allow_network = True
         self._repair(workspace, repair, network=yes)
 
-    def _ask_network(self, urls: tuple[str, ...], answered: Callable[[bool], None]) -> None:
-        """Ask before fetching the missing issuers from ``urls``; ``answered`` gets the answer."""
-        question = (f"The missing issuer is not in {self.missing}. Fetch it from the address the certificate "
-                    "names (AIA)?")
-        detail = "\n".join(f"  {render.safe(u, 100)}" for u in urls[:5])
-        open_dialog(self.app, ConfirmScreen(Text(question), yes="Fetch", no="Without network", detail=Text(detail),
-                                            yes_first=True), lambda yes: answered(bool(yes)))
+    def _ask_network(self, plan: fixes.NetworkPlan, ctx: RepairContext, answered: Callable[[bool], None]) -> None:
+        """Ask before fetching the missing issuers ``plan`` names; ``answered`` gets the answer."""
+        question = (f"The missing issuer is not in {self.missing}. Fetch it over the network from the addresses "
+                    "the certificate names (AIA)?")
+        open_dialog(self.app, ConfirmScreen(Text(question), yes="Fetch", no="Without network",
+                                            detail=network_detail(plan, ctx), yes_first=True),
+                    lambda yes: answered(bool(yes)))
 
     def _step(self, workspace: Workspace, *, undo: bool) -> None:
         """Undo or redo the last repair of ``workspace``, and show its chain again."""

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from . import netguard
 from .netguard import AddressPolicy, Kind
 
-__all__ = ["GetError", "get"]
+__all__ = ["GetError", "get", "proxy_for"]
 
 SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -244,6 +244,22 @@ def _proxy(target: _Target) -> urllib.parse.SplitResult | None:
     if not proxy or urllib.request.proxy_bypass_environment(target.host, proxies):
         return None
     return urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+
+
+def proxy_for(url: str) -> str | None:
+    """``host:port`` of the environment's proxy a fetch of ``url`` would go through, or None (no proxy,
+    ``no_proxy`` names the host, or the URL is not one chaindoctor fetches)."""
+    try:
+        proxy = _proxy(_target(url, url))
+    except (GetError, ValueError):
+        return None
+    if proxy is None:
+        return None
+    try:
+        port = proxy.port
+    except ValueError:
+        port = None
+    return f"{proxy.hostname or '(no host)'}:{port or 80}"
 
 
 def _proxy_auth(proxy: urllib.parse.SplitResult) -> list[str]:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+
+from ..widgets.paths import PathInput, matches_text
 
 T = TypeVar("T")
 
@@ -38,6 +40,13 @@ def unless_unsaved(app: App[Any], dirty: bool, go: Callable[[], None], what: str
                  yes=f"{what} without saving", no="Keep working")
 
 
+def asked(question: Text, detail: Text) -> ComposeResult:
+    """A dialog's question in bold, and its detail when there is one."""
+    yield Static(question, classes="question")
+    if detail.plain:
+        yield Static(detail, classes="detail")
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; ``y``/Enter on the yes button, ``n``/Escape for no."""
 
@@ -52,9 +61,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="question")
-            if self.detail.plain:
-                yield Static(self.detail, classes="detail")
+            yield from asked(self.question, self.detail)
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, variant="primary", id="yes")
                 yield Button(self.no, id="no")
@@ -77,21 +84,25 @@ class SaveRequest:
 
 
 class SaveScreen(ModalScreen[SaveRequest | None]):
-    """Where to save the chain; Enter saves. Private keys only when the box is ticked."""
+    """Where to save the chain; Enter saves. Private keys only when the box is ticked.
+
+    ``warning`` (already inert) says the chain is still broken: it can be saved all the same.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: str, *, has_keys: bool, count: int) -> None:
+    def __init__(self, default: str, *, has_keys: bool, count: int, warning: Text | None = None) -> None:
         super().__init__(classes="dialog-screen")
-        self.default, self.has_keys, self.count = default, has_keys, count
+        self.default, self.has_keys, self.count, self.warning = default, has_keys, count, warning
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
+            if self.warning is not None:
+                yield Static(self.warning, id="warning", classes="warning")
             yield Label(f"Save the chain ({self.count} certificate{'s' if self.count != 1 else ''}) as PEM to:",
                         markup=False)
-            field = Input(self.default, id="path", select_on_focus=False)
-            field.cursor_blink = False
-            yield field
+            yield PathInput(self.default, id="path", select_on_focus=False)
+            yield Static("", id="matches", classes="matches")
             if self.has_keys:
                 yield Checkbox("include private key (the file gets mode 0600)", False, id="keys")
             yield Static("", id="error", classes="error")
@@ -101,6 +112,10 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    @on(Input.Changed, "#path")
+    def _typed(self, event: Input.Changed) -> None:
+        show_matches(self, event.value)
 
     def _submit(self) -> None:
         path = self.query_one(Input).value.strip()
@@ -135,15 +150,18 @@ class OpenScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Open a certificate bundle (PEM, DER, PKCS#7, PKCS#12):")
-            field = Input(self.default, placeholder="path/to/chain.pem", id="path")
-            field.cursor_blink = False
-            yield field
+            yield PathInput(self.default, placeholder="path/to/chain.pem", id="path")
+            yield Static("", id="matches", classes="matches")
             with Horizontal(classes="buttons"):
                 yield Button("Open", variant="primary", id="open")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    @on(Input.Changed, "#path")
+    def _typed(self, event: Input.Changed) -> None:
+        show_matches(self, event.value)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#open")
@@ -190,3 +208,88 @@ class PasteScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def show_matches(dialog: Screen[Any], value: str) -> None:
+    """Under a path field: the names that complete what was typed (listed off the event loop)."""
+    field = dialog.query_one("#path", PathInput)
+
+    async def update() -> None:
+        completion = await field.paths.complete(value) if value else None
+        dialog.query_one("#matches", Static).update(matches_text(completion) if completion else Text(""))
+
+    dialog.run_worker(update(), group="matches", exclusive=True, exit_on_error=False)
+
+
+# --- several answers: the quit question --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of a :class:`ChoiceScreen`: the value it dismisses with, its button and its keys."""
+
+    value: str
+    label: str
+    keys: str  # Textual key names, comma-separated: "q,y"
+    primary: bool = False
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with several answers, one button and key(s) each; Escape dismisses with None.
+
+    The first choice has the focus (Enter takes it)."""
+
+    BINDINGS = [Binding("escape", "choose('')", "Cancel")]
+
+    def __init__(self, question: str | Text, choices: tuple[Choice, ...], *, detail: str | Text = "") -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question if isinstance(question, Text) else Text(question)
+        self.detail = detail if isinstance(detail, Text) else Text(detail)
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield from asked(self.question, self.detail)
+            with Horizontal(classes="buttons"):
+                for choice in self.choices:
+                    yield Button(choice.label, variant="primary" if choice.primary else "default",
+                                 id=f"choice-{choice.value}")
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event: events.Key) -> None:
+        choice = next((c for c in self.choices if event.key in c.keys.split(",")), None)
+        if choice is not None:
+            event.stop()
+            self.dismiss(choice.value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-") or None)
+
+    def action_choose(self, value: str) -> None:
+        self.dismiss(value or None)
+
+
+SAVE_AND_QUIT, QUIT, STAY = "save", "quit", "stay"
+
+
+def ask_before_quitting(app: App[Any], dirty: bool, save: Callable[[Callable[[], None]], None],
+                        quit: Callable[[], None]) -> None:
+    """Quit; with unsaved repairs, first ask: save and quit (``save(then)`` runs ``then`` once the chain
+    is saved; a cancelled or failed save stays), quit without saving, or stay."""
+    if not dirty:
+        quit()
+        return
+
+    def answered(choice: str | None) -> None:
+        if choice == SAVE_AND_QUIT:
+            save(quit)
+        elif choice == QUIT:
+            quit()
+
+    choices = (Choice(SAVE_AND_QUIT, "Save and quit", "s", primary=True),
+               Choice(QUIT, "Quit without saving", "q,y"), Choice(STAY, "Stay", "n"))
+    open_dialog(app, ChoiceScreen("The repairs you made are not saved.", choices,
+                                  detail="s saves first, q quits without saving, n or Escape stays."), answered)

@@ -30,7 +30,7 @@ from ..repairs import RepairKeys
 from ..view import View
 from ..widgets.panes import TextPane, VerdictBar
 from ..widgets.tables import ServedOrder
-from .dialogs import unless_unsaved
+from .dialogs import ask_before_quitting, unless_unsaved
 
 SIDES = ("server", "client")
 TITLES = {"server": "The client validates the server's chain", "client": "The server validates the client's chain"}
@@ -332,4 +332,19 @@ class MtlsScreen(Screen[None]):
             self._leave(self.dismiss, "Go back")
 
     async def action_quit(self) -> None:
-        self._leave(lambda: self.app.exit(0), "Quit")
+        """``q``: quit; with unsaved repairs, ask first: save each changed side and quit, quit, or stay."""
+        dirty = [side for side in self.sides.values() if side.history.dirty]
+        ask_before_quitting(self.app, bool(dirty), partial(self._save_each, dirty), lambda: self.app.exit(0))
+
+    def _save_each(self, sides: list[Workspace], then: Callable[[], None]) -> None:
+        """Save the chain of each of ``sides`` in turn (a dialog each), then ``then``; a cancelled save stops."""
+        if not sides:
+            then()
+            return
+        side, rest = sides[0], sides[1:]
+
+        def saved(written: str) -> None:
+            self._saved(side, written)
+            self._save_each(rest, then)
+
+        save_chain(self.app, side, saved)

@@ -7,7 +7,8 @@ from textual.widgets import Static
 
 
 class LiveBar(Static):
-    """TLS version, cipher and the client-certificate request of each live SOURCE."""
+    """What each live SOURCE said: TLS version, cipher, SNI, STARTTLS, ALPN, the OCSP staple, what it serves
+    without SNI and whom it wants a client certificate from."""
 
     DEFAULT_CSS = """
     LiveBar { height: auto; max-height: 8; padding: 0 1; background: $boost; display: none; }

@@ -80,6 +80,24 @@ class SignerTree(Tree[Item]):
             return parent.value if parent is not None and isinstance(parent.value, Missing) else None
         return None
 
+    def select_certificate(self, sha256: str) -> bool:
+        """Put the cursor on the first node built so far that shows the certificate ``sha256``
+        (opening its branch); False when no such node is built."""
+        queue = list(self.root.children)
+        while queue:
+            node = queue.pop(0)
+            value = _value(node)
+            if isinstance(value, CertRef) and value.entry.sha256 == sha256:
+                parent = node.parent
+                while parent is not None:
+                    parent.expand()
+                    parent = parent.parent
+                _ = self.last_line  # lay the lines out so the cursor can land on the node
+                self.move_cursor(node)
+                return True
+            queue.extend(node.children)
+        return False
+
     # --- building ---------------------------------------------------------------------------------
 
     def show(self, view: View) -> None:
