@@ -146,6 +146,8 @@ async def test_lesson_1_anatomy() -> None:
     app = learn_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: tutor(app).probe is not None and tutor(app).probe.ready, "lesson 1")
+        # the tree's cursor starts on the leaf once the tree is drawn
+        await until(pilot, lambda: app.selected is not None and app.selected.subject == LEAF, "the leaf highlighted")
         await pilot.press("up")  # the leaf's issuer, just above it in the tree
         await step_done(pilot, app, 1)
         assert app.selected is not None and app.selected.subject == FIN
