@@ -59,7 +59,7 @@ def test_diff_in_json_and_nothing_without_the_option(capsys: pytest.CaptureFixtu
                           "--diff", "--json")
     assert status == 0
     diff = json.loads(text)["diff"]
-    assert [(d["from"], d["reason"]) for d in diff["dropped"]] == [(4, "extra")]
+    assert [(d["before"], d["reason"]) for d in diff["dropped"]] == [(4, "extra")]
     assert diff["added"] == [] and diff["unchanged"] == 3
     _, plain, _ = fix(capsys, str(SAMPLES / "extra-cert.pem"), "-o", str(tmp_path / "b.pem"), *TRUST)
     assert "Before -> after" not in plain

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests import factory
 from tui.pki.chaindiff import chain_diff
 from tui.pki.diagnose import Policy, diagnose
-from tui.pki.export import ChainFormat, chain_bytes, certificate_bytes, with_suffix
+from tui.pki.export import ChainFormat, certificate_bytes, chain_bytes, with_suffix
 from tui.pki.fixes import RepairContext, add_file, drop_extras, fix_all
 from tui.pki.hostname import parse_host
 from tui.pki.load import LoadError, load_bytes
@@ -49,8 +49,8 @@ def test_diff_names_moves_drops_with_their_role_and_additions_with_their_source(
     added = chain_diff(only_leaf, completed)
     assert added.lines() == ["+ new -> #2  'CN=diff Intermediate' from search path pool/inter.pem#1"]
     assert added.summary() == "1 added, 1 unchanged"
-    assert added.to_json()["added"] == [{"sha256": pool_entry.sha256, "subject": "CN=diff Intermediate", "to": 2,
-                                         "source": "pool/inter.pem#1", "container": "search"}]
+    assert added.to_json()["added"] == [{"sha256": pool_entry.sha256, "subject": "CN=diff Intermediate", "after": 2,
+                                         "source": "pool/inter.pem#1", "from": "search"}]
 
 
 def test_diff_pairs_repeated_copies_and_guesses_no_role_without_a_report(chain: factory.Hierarchy) -> None:
@@ -141,9 +141,10 @@ def test_reconfigure_reloads_trust_search_and_policy_and_keeps_the_history(tmp_p
 
 def test_reconfigure_keeps_what_was_trusted_beyond_the_request(chain: factory.Hierarchy) -> None:
     demo = open_session(Request(system_roots=False))
-    assert demo.analyse(demo.bundle, factory.AT).path.trusted  # type: ignore[union-attr]
+    assert "untrusted-root" not in demo.analyse(demo.bundle, factory.AT).codes()
     demo.reconfigure(Request(system_roots=False, host="orders.fin.service.local"))
-    assert demo.analyse(demo.bundle, factory.AT).path.trusted  # type: ignore[union-attr]  # the demo root stays
+    report = demo.analyse(demo.bundle, factory.AT)  # the demo's root stays trusted
+    assert report.path is not None and report.path.trusted and "hostname-mismatch" not in report.codes()
     assert demo.roots_file == "demo-root.pem"
 
 

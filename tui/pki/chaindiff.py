@@ -31,7 +31,7 @@ class Place:
         return self.before is not None and self.after is not None and self.before != self.after
 
     def line(self, width: int = NAME_WIDTH) -> str:
-        """``  #1 -> #2  'CN=leaf'``, ``+ new -> #2  'CN=Int' from search path pool/inter.pem``, ``- #5  'CN=X' (extra)``."""
+        """``  #1 -> #2  'CN=leaf'``, ``+ new -> #2  'CN=I' from search path pool/i.pem``, ``- #5  'CN=X' (extra)``."""
         name = f"'{shorten(self.entry.subject, width)}'"
         if self.before is None:
             return f"+ new -> #{self.after}  {name}" + (f" from {self.why}" if self.why else "")
@@ -40,14 +40,15 @@ class Place:
         return f"  #{self.before} -> #{self.after}  {name}"
 
     def to_json(self) -> dict[str, object]:
+        """``before``/``after`` are #N places; an added one says where it came from as ``fix --json`` repairs do."""
         out: dict[str, object] = {"sha256": self.entry.sha256, "subject": self.entry.subject}
         if self.before is not None:
-            out["from"] = self.before
+            out["before"] = self.before
         if self.after is not None:
-            out["to"] = self.after
+            out["after"] = self.after
         if self.before is None:
             out["source"] = self.entry.origin.label
-            out["container"] = self.entry.origin.container
+            out["from"] = self.entry.origin.container
         elif self.after is None:
             out["reason"] = self.why or None
         return out

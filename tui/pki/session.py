@@ -184,7 +184,7 @@ class Judging:
 
 
 def judging_for(request: Request, *, anchors: Sequence[CertEntry] = (), default_host: str | None = None,
-                policy: Policy = Policy()) -> Judging:
+                policy: Policy | None = None) -> Judging:
     """Load ``request``'s ``--roots`` (plus ``anchors``), ``--search`` and policy (LoadError with one line).
 
     ``default_host`` is the host judged when the request names none (a live SOURCE's); ``policy`` gives
@@ -194,8 +194,8 @@ def judging_for(request: Request, *, anchors: Sequence[CertEntry] = (), default_
     if anchors:
         trust = trust.with_extra(anchors)
     search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
-    policy = dataclasses.replace(policy, host=request.host or request.sni or default_host, purpose=request.purpose,
-                                 at=request.at)
+    policy = dataclasses.replace(policy or Policy(), host=request.host or request.sni or default_host,
+                                 purpose=request.purpose, at=request.at)
     return Judging(request, trust, search, policy, tuple(notes))
 
 
