@@ -65,8 +65,9 @@ def issue(
     client: bool = False,
     days: int = 30,
     ip_addresses: tuple[str, ...] = (),
+    serial: int | None = None,
 ) -> Issued:
-    """An EC P-256 certificate signed by ``issuer`` (self-signed when None)."""
+    """An EC P-256 certificate signed by ``issuer`` (self-signed when None); a random serial unless given."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     signer_key = issuer.key if issuer else key
@@ -77,7 +78,7 @@ def issue(
         .subject_name(name)
         .issuer_name(issuer_name)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import factory
+from tests.cli.test_json_schema import _valid
 from tui.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
@@ -58,6 +59,7 @@ def test_diff_in_json_and_nothing_without_the_option(capsys: pytest.CaptureFixtu
     status, text, _ = fix(capsys, str(SAMPLES / "extra-cert.pem"), "-o", str(tmp_path / "a.pem"), *TRUST,
                           "--diff", "--json")
     assert status == 0
+    _valid(json.loads(text), "fix")
     diff = json.loads(text)["diff"]
     assert [(d["before"], d["reason"]) for d in diff["dropped"]] == [(4, "extra")]
     assert diff["added"] == [] and diff["unchanged"] == 3

@@ -58,8 +58,9 @@ def responder(name: str, issuer: Issued, *, eku: bool = True) -> Issued:
 def pki() -> Pki:
     root = issue("OCSP Test Root", ca=True)
     inter = issue("OCSP Test Intermediate", root, ca=True)
-    leaf = issue("shop.test", inter, dns_names=("shop.test",))
-    sibling = issue("other.test", inter, dns_names=("other.test",))
+    # serials of one length: a response about the sibling can then be as long as one about the leaf
+    leaf = issue("shop.test", inter, dns_names=("shop.test",), serial=0x4C_EA_F0_01 << 120)
+    sibling = issue("other.test", inter, dns_names=("other.test",), serial=0x4C_EA_F0_02 << 120)
     return Pki(root, inter, leaf, sibling, issue("Stranger CA", ca=True))
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factory import hierarchy, pem_of
-from tui.pki.load import MAX_INPUT_BYTES, LoadError, load_bytes, load_file, load_many
+from tui.pki.load import MAX_INPUT_BYTES, LoadError, load_bytes, load_file, load_many, may_exist, read_input
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 H = hierarchy("load")
@@ -127,6 +127,31 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_file(str(tmp_path / "nope.pem"))
     with pytest.raises(LoadError, match="folder"):
         load_file(str(tmp_path))
+
+
+def test_read_input_names_what_is_wrong(tmp_path: Path) -> None:
+    (tmp_path / "file.pem").write_bytes(b"x")
+    cases = {
+        str(tmp_path / "nope.pem"): "no such file",
+        str(tmp_path / "file.pem" / "inner.pem"): "no such file (a part of the path is not a folder)",
+        str(tmp_path) + "/nul\0.pem": "no such file",
+        str(tmp_path): "is a folder, not a certificate file",
+    }
+    for path, message in cases.items():
+        with pytest.raises(LoadError) as info:
+            read_input(path)
+        assert str(info.value) == f"{path}: {message}"
+    assert read_input(tmp_path / "file.pem", "shown") == b"x"
+    with pytest.raises(LoadError, match="^shown: no such file$"):
+        read_input(tmp_path / "nope.pem", "shown")
+
+
+def test_may_exist_is_false_only_for_certainly_missing_paths(tmp_path: Path) -> None:
+    (tmp_path / "file.pem").write_bytes(b"x")
+    assert may_exist(str(tmp_path / "file.pem")) and may_exist(str(tmp_path))
+    assert not may_exist(str(tmp_path / "nope.pem"))
+    assert not may_exist(str(tmp_path / "file.pem" / "inner"))
+    assert not may_exist("nul\0.pem")
 
 
 def test_oversized_file(tmp_path: Path) -> None:

@@ -115,15 +115,20 @@ def test_backup_of_missing_file_is_none(tmp_path: Path) -> None:
     assert not (tmp_path / "new.pem.bak").exists()
 
 
-def test_symlink_target_written_and_link_kept(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backup", [False, True])
+def test_symlink_refused_link_and_target_untouched(tmp_path: Path, backup: bool) -> None:
+    """Writing through a link would change a file the user never named; replacing it would cut the link."""
     real = tmp_path / "real.pem"
     real.write_bytes(b"old")
     link = tmp_path / "link.pem"
     link.symlink_to(real)
-    bak = atomic_write(link, b"new", backup=True)
-    assert link.is_symlink()
-    assert real.read_bytes() == b"new"
-    assert bak == tmp_path / "real.pem.bak" and bak.read_bytes() == b"old"
+    with pytest.raises(SaveError) as info:
+        atomic_write(link, b"new", overwrite=True, backup=backup)
+    assert str(info.value) == (f"{link} is a symbolic link to {real}; not writing through it or replacing it: "
+                               "name the file itself")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pem", "real.pem"]
 
 
 def test_dangling_symlink_refused(tmp_path: Path) -> None:

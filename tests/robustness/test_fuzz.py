@@ -26,11 +26,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests import factory as f
+from tests.robustness.containers import PASSWORD as PKCS12_PASSWORD
+from tests.robustness.containers import PKCS7, PKCS12, damaged_container
+from tests.robustness.procs import child_pids
 from tests.robustness.support import (
     LOCAL_ROOT, ROOT, SAMPLE_FILES, SAMPLES, assert_clean_exit, full_report, hang_guard, resign, run_cli,
 )
 from tui.cli import main
-from tui.pki import aia, fixes
+from tui.pki import aia, fixes, pfx
 from tui.pki.aia import AIAError
 from tui.pki.diagnose import Policy, Report, diagnose, proper_order, served_sequence
 from tui.pki.order import all_issuers, members_in_order
@@ -190,6 +193,43 @@ def test_pem_blocks_of_arbitrary_der(prefix: bytes, block: bytes, label: str) ->
         bundle = load_or_none(data, "fuzz.pem")
     if bundle is not None:
         assert all(u.reason and "\n" not in u.reason for u in bundle.unreadable)
+
+
+# --- containers: PKCS#12 and PKCS#7, generated valid and then damaged --------------------------------
+
+
+@settings(fuzz_settings, max_examples=150)
+@given(sample=damaged_container(PKCS12), password=st.sampled_from((PKCS12_PASSWORD, None)))
+def test_damaged_pkcs12_loads_or_is_one_line_within_the_stated_work(sample: tuple[str, bytes],
+                                                                    password: bytes | None) -> None:
+    """Lengths, structure and iteration counts changed: a bundle or one LoadError line, never a traceback;
+    nothing that asks for more than the visible ceiling is opened, and no child process is left."""
+    name, data = sample
+    with hang_guard(GUARD):
+        bundle = load_or_none(data, name, password)
+    assert child_pids() == []
+    if bundle is not None:
+        assert pfx.visible_rounds(data) <= pfx.MAX_PKCS12_ROUNDS
+        assert bundle.certs or bundle.keys
+
+
+@settings(fuzz_settings, max_examples=200)
+@given(sample=damaged_container(PKCS7), as_pem=st.booleans())
+def test_damaged_pkcs7_loads_or_is_one_line(sample: tuple[str, bytes], as_pem: bool) -> None:
+    name, data = sample
+    if as_pem:
+        data = b"-----BEGIN PKCS7-----\n" + base64.encodebytes(data) + b"-----END PKCS7-----\n"
+    with hang_guard(GUARD):
+        bundle = load_or_none(data, name)
+    if bundle is not None:
+        assert all(u.reason and "\n" not in u.reason for u in bundle.unreadable)
+        assert bundle.certs or bundle.keys or bundle.unreadable
+
+
+def test_container_corpus_loads_undamaged() -> None:
+    """The starting points are valid: the damage, not the corpus, is what the tests above exercise."""
+    for name, data in {**PKCS12, **PKCS7}.items():
+        assert load_bytes(data, name, password=PKCS12_PASSWORD).certs, name
 
 
 # --- diagnosis and reports on whatever still loads ------------------------------------------------

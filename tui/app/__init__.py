@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -32,6 +31,8 @@ def launch(request: Request, *, lessons: bool = False) -> int:
     except LoadError as exc:  # a PKCS#12 file without --password: ask, as the contract promises
         if "needs a password" not in str(exc) or "-" in request.sources or not sys.stdin.isatty():
             raise
+        import getpass
+
         password = os.fsencode(getpass.getpass("PKCS#12 password: "))
         app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
     if "-" in request.sources:

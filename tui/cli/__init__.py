@@ -8,7 +8,7 @@ exit status 2.
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import sys
 import warnings
@@ -61,6 +61,8 @@ def _wants_json(argv: list[str]) -> bool:
 def _fail(line: str, argv: list[str]) -> int:
     print(f"chaindoctor: {line}", file=sys.stderr)
     if _wants_json(argv):
+        import json
+
         print(json.dumps({"schema": 1, "error": line}))
     return 2
 
@@ -68,6 +70,9 @@ def _fail(line: str, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0/1 from the command, 2 with one line for any usage or input error."""
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):  # a name no locale can print is shown escaped, never a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
     # cryptography's notes on odd input (over-long names, BER) would print source lines on stderr
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(tui|cryptography)(\.|$)")

@@ -9,7 +9,6 @@ from ..pki.diagnose import Report
 from ..pki.session import Session, open_session, system_clock
 from ..pki.text import inert
 from .parse import request_from
-from .render_json import print_json, report_json
 from .render_text import render, use_color
 
 
@@ -18,6 +17,8 @@ def run_check(args: argparse.Namespace) -> int:
     session = open_session(request)
     report, notes = session.check(system_clock())
     if args.json:
+        from .render_json import print_json, report_json
+
         data = report_json(report, session)
         if notes:
             data["notes"] = notes

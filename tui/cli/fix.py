@@ -70,7 +70,7 @@ def run_fix(args: argparse.Namespace) -> int:
         chain = to_pem(fixed, include_keys=False).encode("ascii")  # never a private key on a terminal
         sys.stdout.write(chain.decode("ascii"))
         report = diagnose(load_bytes(chain, "<stdout>"), ctx.anchors, ctx.policy)
-        for line in _notes(steps, bundle, steps[-1].after.keys, "standard output"):
+        for line in _notes(steps, bundle, steps[-1].after.keys, "standard output", session.notes):
             print(f"chaindoctor: note: {inert(line)}", file=sys.stderr)
         if diff is not None:  # standard output holds the chain: the diff goes beside the notes
             sys.stderr.write(diff_text(diff))
@@ -87,7 +87,7 @@ def run_fix(args: argparse.Namespace) -> int:
         written = True
 
     report = diagnose(load_bytes(data, str(out)), ctx.anchors, ctx.policy)
-    notes = _notes(steps, bundle, separate, str(out))
+    notes = _notes(steps, bundle, separate, str(out), session.notes)
     if args.json:
         payload = report.to_json()
         payload["repairs"] = [_repair_json(s) for s in changed]
@@ -110,9 +110,10 @@ def diff_text(diff: ChainDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _notes(steps: list[Repair], bundle: Bundle, separate: tuple[KeyEntry, ...], out: str) -> list[str]:
+def _notes(steps: list[Repair], bundle: Bundle, separate: tuple[KeyEntry, ...], out: str,
+           session_notes: list[str]) -> list[str]:
     """What the user should know beyond the repairs: fetch errors, keys left out, blocks not copied."""
-    notes = [n for s in steps for n in s.notes]
+    notes = [*session_notes, *(n for s in steps for n in s.notes)]
     notes += [f"the private key from {k.origin.label} was not copied into {out} (it stays in its own file)"
               for k in separate]
     if bundle.unreadable:
@@ -148,9 +149,10 @@ def _summary(out: Path, written: bool, backup: Path | None, steps: list[Repair],
     what = f"{len(report.bundle.certs)} certificate(s), leaf first" + (
         f", with {keys} private key(s) (mode 0600)" if keys else "")
     if written:
-        lines = [f"Wrote {out}: {what}" + (f"; previous version kept as {backup}" if backup else "") + "."]
+        kept = f"; previous version kept as {inert(str(backup))}" if backup else ""
+        lines = [f"Wrote {inert(str(out))}: {what}{kept}."]
     else:
-        lines = [f"{out} left unchanged: nothing to fix."]
+        lines = [f"{inert(str(out))} left unchanged: nothing to fix."]
     changed = [s for s in steps if s.changed]
     for step in changed:
         lines.append(f"  {step.name}: {inert(step.description)}")

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
+from ..app.keys import key_for
 from ..pki.diagnose import Finding, Report
 from ..pki.model import CertEntry
 from ..pki.text import inert, shorten
-from ..pki.vocabulary import Role
+from ..pki.vocabulary import Repair, Role
 
 NAME_WIDTH = 100
 MESSAGE_WIDTH = 1000  # a finding's message is cut here, after the quoted names in it are shortened
@@ -58,6 +59,7 @@ def render(report: Report, *, color: bool = False, title: str = "") -> str:
         out.append(paint(inert(title), "bold"))
     out += _tree(report, paint)
     out += _others(report, paint)
+    out += _clients(report, paint)
     out.append("")
     if report.findings:
         out.append(paint("Findings", "bold"))
@@ -124,6 +126,25 @@ def _others(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     return ["", paint("Other certificates", "bold"), *rows]
 
 
+def _clients(report: Report, paint: Callable[[str, str], str]) -> list[str]:
+    """Who accepts this chain: each real verifier's verdict on the chain as served, and whom it blames."""
+    if not report.clients:
+        return []
+    lines = ["", paint("Who accepts this chain (real verifiers, given the chain as served)", "bold")]
+    by_sha = {e.sha256: e for e in report.bundle.certs}
+    for client in report.clients:
+        mark = paint("✓ accepts", "ok") if client.accepts else paint("✗ refuses", "error")
+        lines.append(f"  {mark}  {inert(client.name)}  ({shorten(inert(client.stands_for), NAME_WIDTH)})")
+        if client.reason:
+            lines.append("      " + message_text(client.reason))
+        for sha in client.certificates:
+            entry = by_sha.get(sha)
+            where = report.positions(entry) if entry else ()
+            label = "#" + ",#".join(map(str, where)) + " " if where else ""
+            lines.append(paint(f"      blames: {label}{name(entry) if entry else '?'}  sha256 {sha[:16]}…", "dim"))
+    return lines
+
+
 def message_text(message: str) -> str:
     """A finding's message made inert, long quoted names shortened and the whole cut to a bound."""
     text = _QUOTED.sub(lambda m: "'" + shorten(m.group(1), NAME_WIDTH) + "'", inert(message))
@@ -141,5 +162,6 @@ def _finding(finding: Finding, report: Report, by_sha: dict[str, CertEntry],
         who = name(entry) if entry else "?"
         lines.append(paint(f"      at fault: {label}{who}  sha256 {sha[:16]}…", "dim"))
     if finding.fix:
-        lines.append(paint(f"      repair: {finding.fix}  (chaindoctor fix, or key in the app)", "dim"))
+        key = key_for(Repair(finding.fix))
+        lines.append(paint(f"      repair: {finding.fix}  (chaindoctor fix, or {key} in the app)", "dim"))
     return lines

@@ -6,19 +6,20 @@ shows them after repairs. ``#N`` numbers are places in the bundle (from 1), as e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from .diagnose import Report
 from .model import Bundle, CertEntry
 from .text import shorten
+
+if TYPE_CHECKING:
+    from .diagnose import Report
 
 __all__ = ["ChainDiff", "Place", "chain_diff"]
 
 NAME_WIDTH = 100
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """One certificate's place before and after (``None``: not there)."""
 
     entry: CertEntry
@@ -54,8 +55,7 @@ class Place:
         return out
 
 
-@dataclass(frozen=True)
-class ChainDiff:
+class ChainDiff(NamedTuple):
     """Every certificate of both bundles: kept ones in their new order with added ones among them, then the
     dropped ones in their old order."""
 

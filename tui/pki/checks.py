@@ -146,9 +146,9 @@ def ca_purpose_problem(cert: x509.Certificate, purpose: str) -> str | None:
             "verifier refuse the chain")
 
 
-def unknown_critical_extensions(cert: x509.Certificate) -> list[str]:
+def unknown_critical_extensions(entry: CertEntry) -> list[str]:
     """Critical extensions OpenSSL does not handle, by name or dotted OID."""
-    return [EXTENSION_NAMES.get(oid, oid) for oid in critical_extension_oids(cert) if oid not in OPENSSL_HANDLED]
+    return [EXTENSION_NAMES.get(oid, oid) for oid in critical_extension_oids(entry.der) if oid not in OPENSSL_HANDLED]
 
 
 def _eku_name(oid: x509.ObjectIdentifier) -> str:

@@ -8,7 +8,7 @@ objects, so each extension can be read on its own. Every walk is bounded by the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SEQUENCE, BOOLEAN, OCTET_STRING, OID, EXPLICIT_3 = 0x30, 0x01, 0x04, 0x06, 0xA3
 MAX_EXTENSIONS = 512  # extensions read one by one per certificate; more are left unread
@@ -35,8 +35,7 @@ def encode(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + body
 
 
-@dataclass(frozen=True)
-class Tbs:
+class Tbs(NamedTuple):
     """Where the parts of a certificate are: the TBS body, its names, and the extensions element."""
 
     tbs: tuple[int, int]  # start and end of the TBSCertificate's content (its fields)
@@ -44,6 +43,7 @@ class Tbs:
     subject: tuple[int, int]
     extensions: tuple[int, int] | None  # the [3] element, when present
     rest: tuple[int, int]  # signatureAlgorithm and signature, after the TBS
+    spki: tuple[int, int] = (0, 0)  # the subjectPublicKeyInfo element
 
 
 def tbs_layout(der: bytes) -> Tbs | None:
@@ -63,7 +63,9 @@ def tbs_layout(der: bytes) -> Tbs | None:
         _, _, issuer_end = tlv(der, pos)
         _, _, subject_start = tlv(der, issuer_end)  # validity
         _, _, subject_end = tlv(der, subject_start)
+        spki_start = subject_end
         _, _, pos = tlv(der, subject_end)  # subjectPublicKeyInfo
+        spki_end = pos
         extensions = None
         while pos < tbs_end:  # [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions
             tag, _, end = tlv(der, pos)
@@ -74,8 +76,10 @@ def tbs_layout(der: bytes) -> Tbs | None:
         return None
     if der[issuer_start] != SEQUENCE or der[subject_start] != SEQUENCE or subject_end > tbs_end:
         return None
+    if der[spki_start] != SEQUENCE or spki_end > tbs_end:
+        return None
     return Tbs((content, tbs_end), (issuer_start, issuer_end), (subject_start, subject_end), extensions,
-               (tbs_end, cert_end))
+               (tbs_end, cert_end), (spki_start, spki_end))
 
 
 def raw_names(der: bytes) -> tuple[bytes, bytes] | None:
@@ -86,8 +90,7 @@ def raw_names(der: bytes) -> tuple[bytes, bytes] | None:
     return der[slice(*layout.issuer)], der[slice(*layout.subject)]
 
 
-@dataclass(frozen=True)
-class RawExtension:
+class RawExtension(NamedTuple):
     """One extension as encoded: its OID (DER body), criticality and the whole element."""
 
     oid: bytes

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
@@ -29,8 +29,7 @@ EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """What the chain is judged for: host name, purpose and validation time."""
 
     host: str | None = None
@@ -55,8 +54,7 @@ def validity_state(entry: CertEntry, at: datetime) -> Validity:
     return Validity.EXPIRES_SOON if entry.not_after - at <= EXPIRES_SOON else Validity.VALID
 
 
-@dataclass(frozen=True)
-class CertFacts:
+class CertFacts(NamedTuple):
     """What the report says about one loaded certificate."""
 
     entry: CertEntry
@@ -67,18 +65,21 @@ class CertFacts:
     positions: tuple[int, ...]  # every ``#N`` where the same certificate appears
 
 
-@dataclass
 class Report:
-    """The diagnosis of one bundle."""
+    """The diagnosis of one bundle: the leaf, the chosen path, each certificate's role, the findings, and
+    what real verifiers say about the served chain (``clients``)."""
 
-    bundle: Bundle
-    policy: Policy
-    graph: SignerGraph
-    leaf: CertEntry | None
-    path: Path | None
-    roles: list[str]
-    findings: list[Finding] = field(default_factory=list)
-    clients: tuple[ClientVerdict, ...] = ()  # what real verifiers say about the served chain
+    def __init__(self, bundle: Bundle, policy: Policy, graph: SignerGraph, leaf: CertEntry | None,
+                 path: Path | None, roles: list[str], findings: list[Finding] | None = None,
+                 clients: tuple[ClientVerdict, ...] = ()) -> None:
+        self.bundle = bundle
+        self.policy = policy
+        self.graph = graph
+        self.leaf = leaf
+        self.path = path
+        self.roles = roles
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.clients = clients
 
     @cached_property
     def certificates(self) -> tuple[CertFacts, ...]:
@@ -208,7 +209,7 @@ def choose_leaf(candidates: list[CertEntry], keys: tuple[KeyEntry, ...], host: s
     spkis = {k.spki for k in keys if k.spki is not None}
     if spkis:
         for entry in candidates:
-            if entry.spki in spkis:
+            if entry.key_spki in spkis:
                 return entry
     if host:
         for entry in candidates:
@@ -332,7 +333,7 @@ def _path_findings(report: Report, add, hints: CertPool | None = None) -> None: 
     if path.trusted:
         if len(path.certs) > 1 and graph.in_bundle(top) and graph.is_self_signed(top):
             add("contains-root", [top], f"The trust anchor {_q(top)} is itself in the served chain; clients "
-                "already have it, so sending it only costs bytes (and some clients stop at it).")
+                "that trust it already have it, so sending it only costs bytes.")
         return
     if path.end == "self-signed":
         who = "The leaf is self-signed" if top is report.leaf else f"The chain ends at the self-signed root {_q(top)}"
@@ -388,16 +389,16 @@ def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type
     if not keys:
         return
     leaves = [e for e, r in zip(report.bundle.certs, report.roles) if r in ("leaf", "extra") and not e.is_ca]
-    matched = [e for e in leaves if any(k.spki == e.spki for k in keys)]
+    matched = [e for e in leaves if any(k.spki == e.key_spki for k in keys)]
     where = ", ".join(k.origin.label for k in keys)
     enc = sum(k.encrypted for k in keys)
     note = f" ({enc} encrypted, so it could not be matched)" if enc else ""
     add("private-key-present", matched, f"The bundle holds {len(keys)} private key(s) at {where}{note}; "
         "keep keys out of files you share or paste.")
     for key in keys:
-        if key.spki is None or any(key.spki == e.spki for e in leaves):
+        if key.spki is None or any(key.spki == e.key_spki for e in leaves):
             continue
-        owner = next((e for e in unique if e.spki == key.spki), None)
+        owner = next((e for e in unique if e.key_spki == key.spki), None)
         extra = (f" It belongs to the CA {_q(owner)} — a CA's private key must never travel with a chain."
                  if owner is not None else "")
         add("key-mismatch", [report.leaf] if report.leaf is not None else [],
@@ -454,7 +455,7 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
             if algo:
                 add("weak-signature", [entry], f"{_q(entry)} is signed with {algo}, which OpenSSL 3 (curl, Python) "
                     "and Go no longer accept.")  # source: see checks.weak_signature
-        unknown = checks.unknown_critical_extensions(cert)
+        unknown = checks.unknown_critical_extensions(entry)
         if unknown:
             add("rejected", [entry], f"{_q(entry)} has an extension marked critical that OpenSSL does not "
                 f"handle ({', '.join(unknown[:3])}); a verifier must refuse a certificate with a critical "

@@ -9,9 +9,6 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import PurePath
 
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-
-from .fixes import to_pem
 from .model import Bundle, CertEntry
 
 __all__ = ["ChainFormat", "certificate_bytes", "chain_bytes", "with_suffix"]
@@ -47,7 +44,11 @@ _SUFFIXES = (".pem", ".p7b", ".p7c", ".der", ".crt", ".cer")
 def chain_bytes(bundle: Bundle, fmt: ChainFormat, *, include_keys: bool = False) -> bytes:
     """The bundle's certificates in ``fmt``; keys (with ``include_keys``) only in PEM, each after its certificate."""
     if fmt is ChainFormat.PEM:
+        from .fixes import to_pem
+
         return to_pem(bundle, include_keys=include_keys).encode("ascii")
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7  # loaded when PKCS#7 is written
+
     encoding = Encoding.DER if fmt is ChainFormat.PKCS7_DER else Encoding.PEM
     return pkcs7.serialize_certificates([entry.cert for entry in bundle.certs], encoding)
 

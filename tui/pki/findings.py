@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .vocabulary import FIX_FOR, SEVERITY
 
 __all__ = ["Finding"]
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem, naming the certificate(s) at fault by SHA-256."""
 
     code: str

@@ -347,7 +347,7 @@ def _drop_extras(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
     report = _diagnose(bundle, ctx)
     owners = _key_owners(bundle)
     drop = [i for i, (e, role) in enumerate(zip(bundle.certs, report.roles))
-            if role == "duplicate" or (role == "extra" and e.spki not in owners)]
+            if role == "duplicate" or (role == "extra" and e.key_spki not in owners)]
     if not drop:
         return Repair("drop-extras", bundle, bundle, "no extra or duplicate certificate")
     dropped = set(drop)
@@ -461,7 +461,7 @@ def to_pem(bundle: Bundle, *, include_keys: bool) -> str:
     if include_keys and bundle.certs:
         fallback = next((i for i, e in enumerate(bundle.certs) if not e.is_ca), 0)
         for key in bundle.keys:
-            at = next((i for i, e in enumerate(bundle.certs) if key.spki is not None and e.spki == key.spki),
+            at = next((i for i, e in enumerate(bundle.certs) if key.spki is not None and e.key_spki == key.spki),
                       fallback)
             placed.setdefault(at, []).append(key)
     out: list[str] = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
@@ -67,8 +67,7 @@ def _check_legacy(child: CertEntry, issuer: CertEntry) -> Sig:
         return Sig.UNCHECKED
 
 
-@dataclass(frozen=True)
-class Path:
+class Path(NamedTuple):
     """A path from the leaf upward; ``trusted`` when it ends at a trust anchor."""
 
     certs: tuple[CertEntry, ...]

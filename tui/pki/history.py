@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from .fixes import Repair
+from typing import TYPE_CHECKING
+
 from .model import Bundle
+
+if TYPE_CHECKING:
+    from .fixes import Repair
 
 __all__ = ["History"]
 

@@ -126,15 +126,18 @@ def _connect(endpoint: Endpoint, deadline: Deadline) -> socket.socket:
 def _load_client_credentials(
     ctx: SSL.Context, cert_path: Path, key_path: Path | None
 ) -> None:
-    """Configure the client certificate (file may hold the chain, and the key if no key file)."""
+    """Configure the client certificate (file may hold the chain, and the key if no key file).
+
+    Both files are read like every other input (:func:`tui.pki.load.read_input`): regular files
+    of at most 50 MiB, never a FIFO or a device.
+    """
+    from .load import LoadError, read_input
+
     try:
-        cert_data = Path(cert_path).read_bytes()
-        key_data = Path(key_path).read_bytes() if key_path is not None else cert_data
-    except OSError as exc:
-        raise LiveError(
-            f"cannot read {exc.filename or cert_path}: {exc.strerror or exc}",
-            kind="client-credentials",
-        ) from None
+        cert_data = read_input(cert_path)
+        key_data = read_input(key_path) if key_path is not None else cert_data
+    except LoadError as exc:
+        raise LiveError(f"cannot read the client credentials: {exc}", kind="client-credentials") from None
     try:
         certs = x509.load_pem_x509_certificates(cert_data)
     except ValueError:

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
 import re
+import stat
 import sys
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from .speed import paused_gc
 from .model import Bundle, CertEntry, KeyEntry, Origin, Unreadable
+from .speed import paused_gc
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 MAX_UNREADABLE = 1000  # damaged blocks recorded one by one per source; the rest are counted
 MAX_DER_ELEMENTS = 100_000  # concatenated DER elements; more is not a certificate file
-MAX_PKCS12_ROUNDS = 5_000_000  # key-derivation iterations a PKCS#12 file may ask for, summed
 
 # What cryptography raises for damaged certificates and containers (neither InvalidVersion nor
 # UnsupportedAlgorithm, e.g. a PKCS#7 that is not signedData, is a ValueError).
@@ -52,28 +50,102 @@ class LoadError(Exception):
     """A source that could not be read at all; the message is one plain line."""
 
 
+def read_input(path: str | os.PathLike[str], name: str | None = None) -> bytes:
+    """The bytes of a regular file of at most 50 MiB; LoadError (one line) for anything else.
+
+    The one way chaindoctor reads an input file (SOURCEs, ``--roots``, ``--search``, ``--cert``,
+    ``--key``, ``SSL_CERT_FILE``). The file is opened with O_NONBLOCK and judged by ``fstat`` on
+    the open descriptor, so a FIFO (even one swapped in after a check) or a device never blocks
+    or streams forever; FIFOs, devices and sockets are refused. ``name`` is what messages call it.
+    """
+    shown = str(path) if name is None else name
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise LoadError(_open_failure(path, shown, exc)) from None
+    except ValueError:  # an embedded NUL: no file can have that name
+        raise LoadError(f"{shown}: no such file") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError(f"{shown}: is a folder, not a certificate file")
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError(f"{shown}: {_file_kind(info.st_mode)}, not a regular file; not reading it")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise LoadError(f"{shown}: larger than 50 MiB, not a certificate bundle")
+        chunks: list[bytes] = []
+        size = 0
+        want = info.st_size + 1  # usually all of it in one read (no copy when joined)
+        while size <= MAX_INPUT_BYTES:  # the size may change while we read: stop one byte past the limit
+            chunk = os.read(fd, min(max(want, 1 << 16), MAX_INPUT_BYTES + 1 - size))
+            want = 1 << 20
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise LoadError(f"{shown}: cannot read ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
+    if size > MAX_INPUT_BYTES:
+        raise LoadError(f"{shown}: larger than 50 MiB, not a certificate bundle")
+    return b"".join(chunks)
+
+
 def read_source(spec: str, *, stdin: bytes | None = None) -> tuple[bytes, str]:
     """Read a file path or ``-`` (standard input) with the size limit; return (data, name)."""
-    if spec == "-":
-        data = stdin if stdin is not None else sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        name = "<stdin>"
-    else:
-        path = Path(spec)
-        name = spec
-        if not path.exists():
-            raise LoadError(f"{spec}: no such file")
-        if path.is_dir():
-            raise LoadError(f"{spec}: is a folder, not a certificate file")
-        try:
-            if path.stat().st_size > MAX_INPUT_BYTES:
-                raise LoadError(f"{spec}: larger than 50 MiB, not a certificate bundle")
-            with path.open("rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except OSError as exc:
-            raise LoadError(f"{spec}: cannot read ({exc.strerror or exc})") from None
+    if spec != "-":
+        return read_input(spec), spec
+    data = stdin if stdin is not None else sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
-        raise LoadError(f"{name}: larger than 50 MiB, not a certificate bundle")
-    return data, name
+        raise LoadError("<stdin>: larger than 50 MiB, not a certificate bundle")
+    return data, "<stdin>"
+
+
+def may_exist(spec: str) -> bool:
+    """False only when ``spec`` certainly names nothing (no such file, or a parent is not a folder).
+
+    A path that cannot be looked at (a folder without permission) may exist: reading it then says
+    "permission denied" instead of "no such file".
+    """
+    try:
+        os.stat(spec)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: an embedded NUL
+        return False
+    except OSError:  # permission denied, a loop of links ...
+        return True
+    return True
+
+
+def _open_failure(path: str | os.PathLike[str], shown: str, exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return f"{shown}: no such file"
+    if exc.errno == errno.ENOTDIR:
+        return f"{shown}: no such file (a part of the path is not a folder)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{shown}: cannot read: permission denied"
+    if exc.errno == errno.ENXIO:  # opening a socket, or a device without a driver
+        try:
+            return f"{shown}: {_file_kind(os.stat(path).st_mode)}, not a regular file; not reading it"
+        except OSError:
+            pass
+    return f"{shown}: cannot read ({_reason(exc)})"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _reason(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
 
 
 def load_bytes(data: bytes, name: str, *, password: bytes | None = None, container: str | None = None) -> Bundle:
@@ -114,9 +186,18 @@ def cert_from_der(der: bytes, origin: Origin) -> CertEntry:
 
 
 def password_from_env(cli_value: str | None) -> bytes | None:
-    """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``."""
-    value = cli_value if cli_value is not None else os.environ.get("CHAINDOCTOR_PASSWORD")
-    return value.encode() if value is not None else None
+    """The PKCS#12 password from ``--password`` or ``CHAINDOCTOR_PASSWORD``, as the bytes the user typed.
+
+    Command-line text is turned back into its original bytes (``os.fsencode`` undoes the
+    surrogateescape decoding of argv), so a password that is not valid in the locale's encoding
+    still reaches OpenSSL unchanged; the environment is read as bytes where the OS keeps bytes.
+    """
+    if cli_value is not None:
+        return os.fsencode(cli_value)
+    if os.supports_bytes_environ:
+        return os.environb.get(b"CHAINDOCTOR_PASSWORD")
+    value = os.environ.get("CHAINDOCTOR_PASSWORD")  # pragma: no cover - Windows keeps text
+    return value.encode("utf-8", "surrogatepass") if value is not None else None
 
 
 # --- PEM text ---------------------------------------------------------------------------------
@@ -241,14 +322,18 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
         return KeyEntry(text, origin, kind, encrypted=True)
     if label == b"OPENSSH PRIVATE KEY":
         try:
-            key = serialization.load_ssh_private_key(block.strip(), password=None)
+            from cryptography.hazmat.primitives.serialization import load_ssh_private_key
+
+            key = load_ssh_private_key(block.strip(), password=None)
         except (ValueError, TypeError) as exc:
             if "encrypted" in str(exc).lower() or isinstance(exc, TypeError):
                 return KeyEntry(text, origin, kind, encrypted=True)
             raise _BlockError(f"not a valid private key ({_short(exc)})") from None
         return KeyEntry.from_key(key, origin, kind, pem=text)  # type: ignore[arg-type]
     try:
-        key = serialization.load_pem_private_key(block.strip() + b"\n", password=None)
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        key = load_pem_private_key(block.strip() + b"\n", password=None)
     except TypeError:
         return KeyEntry(text, origin, kind, encrypted=True)
     except (ValueError, Exception) as exc:  # unsupported algorithm raises its own type
@@ -258,6 +343,8 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
 
 def _parse_pkcs7(der: bytes) -> list[x509.Certificate]:
     try:
+        from cryptography.hazmat.primitives.serialization import pkcs7  # PKCS#7 (and email) only when needed
+
         return [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(der)]
     except _CERT_ERRORS as exc:
         raise _BlockError(f"not a valid PKCS#7 bundle ({_short(exc)})") from None
@@ -281,6 +368,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
         if certs:
             return Bundle(tuple(certs))
     try:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         p7 = [_readable(c) for c in pkcs7.load_der_pkcs7_certificates(data)]
     except _CERT_ERRORS:
         p7 = None
@@ -291,8 +380,10 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
     p12 = _try_pkcs12(data, name, password)
     if p12 is not None:
         return p12
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
     try:
-        key = serialization.load_der_private_key(data, password=None)
+        key = load_der_private_key(data, password=None)
     except TypeError:
         return Bundle(keys=(KeyEntry("", Origin(name, container="der"), "DER", encrypted=True),))
     except Exception:  # noqa: BLE001 - any parse failure means "not a key"
@@ -305,37 +396,42 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
 
 
 def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None:
-    if not data.startswith(b"\x30"):
+    """A PKCS#12 file, opened with bounded work (see :mod:`tui.pki.pfx`); None when it is not one."""
+    from . import pfx  # the child-process machinery only for PKCS#12 files
+
+    if not pfx.looks_like_pfx(data):
         return None
-    rounds = _pkcs12_rounds(data)
-    if rounds > MAX_PKCS12_ROUNDS:  # a crafted iteration count would hold the key derivation for hours
+    rounds = pfx.visible_rounds(data)
+    if rounds > pfx.MAX_PKCS12_ROUNDS:  # visible: refuse at once, with the number
         raise LoadError(f"{name}: this PKCS#12 file asks for {rounds:,} key-derivation rounds "
-                        f"(more than {MAX_PKCS12_ROUNDS:,}); not opening it")
-    tried = [password] if password is not None else [None, b""]
-    last: Exception | None = None
-    for pw in tried:
-        try:
-            key, cert, extra = pkcs12.load_key_and_certificates(data, pw)
-            break
-        except _CERT_ERRORS as exc:
-            last = exc
-    else:
-        msg = str(last).lower() if last else ""
-        if "password" in msg or "mac" in msg or "decrypt" in msg:
-            if password is None:
-                raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)")
-            raise LoadError(f"{name}: wrong PKCS#12 password")
-        return None
-    certs = [c for c in ([cert] if cert is not None else []) + list(extra or [])]
+                        f"(more than {pfx.MAX_PKCS12_ROUNDS:,}); not opening it")
     try:
-        certs = [_readable(c) for c in certs]
-    except ValueError as exc:
+        # the given password first; a file made without one opens too (--password covers every SOURCE)
+        opened = pfx.open_pfx(data, [password, None, b""] if password else [None, b""])
+    except pfx.PfxError as exc:
+        if exc.kind == "password":
+            if password is None:
+                raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)") from None
+            raise LoadError(f"{name}: wrong PKCS#12 password") from None
+        why = {"work": "asks for too much key-derivation work", "memory": "needs too much memory to open",
+               "failed": "could not be opened"}.get(exc.kind)
+        if why is None:  # "format": not PKCS#12 after all
+            return None
+        raise LoadError(f"{name}: this PKCS#12 file {why} ({exc})") from None
+    try:
+        certs = [_readable(x509.load_der_x509_certificate(der)) for der in opened.certs]
+    except _CERT_ERRORS as exc:
         raise LoadError(f"{name}: a certificate in the PKCS#12 file is damaged ({_short(exc)})") from None
     entries = tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs12")) for i, c in enumerate(certs, 1))
-    keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),) if key is not None else ()
+    keys: tuple[KeyEntry, ...] = ()
+    if opened.key is not None:
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        key = load_der_private_key(opened.key, password=None)
+        keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)  # type: ignore[arg-type]
     if not entries and not keys:
         raise LoadError(f"{name}: the PKCS#12 file holds no certificate or key")
-    return Bundle(entries, keys)  # type: ignore[arg-type]
+    return Bundle(entries, keys)
 
 
 def _der_elements(data: bytes) -> list[bytes]:
@@ -361,94 +457,6 @@ def _der_elements(data: bytes) -> list[bytes]:
             return []
         pos = end
     return out
-
-
-def _ber_header(buf: bytes, pos: int, end: int) -> tuple[int, int, int | None] | None:
-    """(tag, content start, content end or None when indefinite) of the BER element at ``pos``."""
-    if pos + 2 > end or buf[pos] & 0x1F == 0x1F:  # high tag numbers do not occur in PKCS#12
-        return None
-    tag, first = buf[pos], buf[pos + 1]
-    if first == 0x80:
-        return (tag, pos + 2, None) if tag & 0x20 else None
-    if first < 0x80:
-        length, start = first, pos + 2
-    else:
-        n = first & 0x7F
-        if n > 4 or pos + 2 + n > end:
-            return None
-        length, start = int.from_bytes(buf[pos + 2:pos + 2 + n], "big"), pos + 2 + n
-    return (tag, start, start + length) if start + length <= end else None
-
-
-def _pkcs12_rounds(data: bytes) -> int:
-    """The key-derivation iterations a PKCS#12 file asks for, summed over its MAC and PBE parameters.
-
-    MacData, PBKDF2 and PKCS#12-PBE parameters all put the iteration count right after the salt
-    (an INTEGER following an OCTET STRING), so every such INTEGER is added up. BER indefinite
-    lengths and chunked OCTET STRINGs are followed, and OCTET STRINGs wrapping DER are searched;
-    depth and element count are bounded. Parameters inside encrypted contents cannot be seen.
-    0 when the data is not shaped like a PFX (SEQUENCE { INTEGER version, ... }).
-    """
-    outer = _ber_header(data, 0, len(data))
-    if outer is None or data[outer[1]:outer[1] + 1] != b"\x02":
-        return 0
-    total = 0
-    budget = 50_000  # elements looked at
-    copy_budget = 2 * len(data)  # bytes joined from chunked OCTET STRINGs
-
-    def octets(buf: bytes, pos: int, end: int, depth: int) -> tuple[bytes, int]:
-        """The joined content of a chunked OCTET STRING whose chunks start at ``pos``; (content, next)."""
-        parts: list[bytes] = []
-        while pos < end and depth < 2:
-            if buf[pos:pos + 2] == b"\0\0":
-                return b"".join(parts), pos + 2
-            head = _ber_header(buf, pos, end)
-            if head is None or head[0] not in (0x04, 0x24):
-                break
-            tag, start, stop = head
-            if tag == 0x04 and stop is not None:
-                parts.append(buf[start:stop])
-                pos = stop
-            else:
-                inner, nxt = octets(buf, start, stop if stop is not None else end, depth + 1)
-                parts.append(inner)
-                pos = stop if stop is not None else nxt
-        return b"".join(parts), end
-
-    def walk(buf: bytes, pos: int, end: int, depth: int) -> int:
-        """Scan the elements of buf[pos:end]; return where they stop (after an end-of-contents)."""
-        nonlocal total, budget, copy_budget
-        after_salt = False
-        while pos < end:
-            budget -= 1
-            if budget < 0 or depth > 24:
-                return end
-            if buf[pos:pos + 2] == b"\0\0":
-                return pos + 2
-            head = _ber_header(buf, pos, end)
-            if head is None:
-                return end
-            tag, start, stop = head
-            limit = stop if stop is not None else end
-            if tag == 0x24:
-                content, nxt = octets(buf, start, limit, 0)
-                copy_budget -= len(content)
-                if content[:1] == b"\x30" and copy_budget >= 0:
-                    walk(content, 0, len(content), depth + 1)
-            elif tag & 0x20:
-                nxt = walk(buf, start, limit, depth + 1)
-            else:
-                nxt = limit
-                if tag == 0x04 and buf[start:start + 1] == b"\x30":
-                    walk(buf, start, limit, depth + 1)
-                elif tag == 0x02 and after_salt:
-                    total += int.from_bytes(buf[start:limit], "big") if limit - start <= 8 else 1 << 64
-            pos = stop if stop is not None else nxt
-            after_salt = tag in (0x04, 0x24)
-        return pos
-
-    walk(data, 0, len(data), 0)
-    return total
 
 
 def _first_der_element(der: bytes) -> bytes:

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+import base64
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtensionOID
 
 from .der import raw_extensions, raw_names, tbs_layout, with_only
 from .names import canonical
 
-_SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
-
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a certificate or key came from: a file and line, a container index, a URL."""
 
     source: str
@@ -49,21 +46,29 @@ class Origin:
         return self.container not in ("pkcs7", "pkcs12")
 
 
-@dataclass(frozen=True, eq=False)
 class CertEntry:
-    """One certificate with its DER bytes, fingerprint and provenance."""
+    """One certificate with its DER bytes, fingerprint and provenance; equal to another with the same DER.
 
-    cert: x509.Certificate
-    der: bytes
-    origin: Origin
+    Its facts (fingerprint, names, key, extensions) are computed once, when first asked for.
+    """
+
+    def __init__(self, cert: x509.Certificate, der: bytes, origin: Origin) -> None:
+        self.cert = cert
+        self.der = der
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"CertEntry({self.subject!r}, {self.origin.label!r})"
 
     @classmethod
     def from_cert(cls, cert: x509.Certificate, origin: Origin) -> CertEntry:
-        return cls(cert, cert.public_bytes(serialization.Encoding.DER), origin)
+        return cls(cert, _der_of(cert), origin)
 
     @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(self.der).hexdigest()
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(self.der)
+        return digest.finalize().hex()
 
     @cached_property
     def subject_der(self) -> bytes:
@@ -110,9 +115,17 @@ class CertEntry:
 
     @cached_property
     def spki(self) -> bytes:
-        """The SubjectPublicKeyInfo; a key this build cannot parse gets a unique stand-in."""
+        """The SubjectPublicKeyInfo exactly as encoded in the certificate (the key that issuer and
+        subject comparisons use); a certificate whose layout cannot be read gets a unique stand-in."""
+        layout = tbs_layout(self.der)
+        return self.der[slice(*layout.spki)] if layout is not None else b"unreadable-key:" + self.sha256.encode()
+
+    @cached_property
+    def key_spki(self) -> bytes:
+        """The public key re-encoded the way a private key's public half is (:attr:`KeyEntry.spki`), for
+        telling which certificate a private key belongs to; a key this build cannot parse gets a stand-in."""
         try:
-            return self.cert.public_key().public_bytes(*_SPKI)
+            return self.cert.public_key().public_bytes(*_spki_format())
         except Exception:  # noqa: BLE001 - unsupported or malformed keys raise various types
             return b"unparsable-key:" + self.sha256.encode()
 
@@ -143,7 +156,9 @@ class CertEntry:
 
     @cached_property
     def pem(self) -> str:
-        return self.cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        body = base64.encodebytes(self.der).decode("ascii").replace("\n", "")
+        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CertEntry) and other.der == self.der
@@ -152,8 +167,7 @@ class CertEntry:
         return hash(self.der)
 
 
-@dataclass(frozen=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     """A private key as found in the input; an encrypted key is noted, not decrypted."""
 
     pem: str
@@ -164,14 +178,15 @@ class KeyEntry:
 
     @classmethod
     def from_key(cls, key: PrivateKeyTypes, origin: Origin, kind: str, pem: str | None = None) -> KeyEntry:
+        from cryptography.hazmat.primitives import serialization
+
         text = pem or key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")
-        return cls(text, origin, kind, False, key.public_key().public_bytes(*_SPKI))
+        return cls(text, origin, kind, False, key.public_key().public_bytes(*_spki_format()))
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """A block or file that could not be parsed, with where it was."""
 
     source: str
@@ -183,14 +198,27 @@ class Unreadable:
         return f"{self.source}:{self.line}" if self.line is not None else self.source
 
 
-@dataclass(frozen=True)
 class Bundle:
-    """Everything loaded from one or more sources, in load order."""
+    """Everything loaded from one or more sources, in load order (equal to another with the same contents)."""
 
-    certs: tuple[CertEntry, ...] = ()
-    keys: tuple[KeyEntry, ...] = ()
-    unreadable: tuple[Unreadable, ...] = ()
-    sources: tuple[str, ...] = field(default=())
+    def __init__(self, certs: tuple[CertEntry, ...] = (), keys: tuple[KeyEntry, ...] = (),
+                 unreadable: tuple[Unreadable, ...] = (), sources: tuple[str, ...] = ()) -> None:
+        self.certs = certs
+        self.keys = keys
+        self.unreadable = unreadable
+        self.sources = sources
+
+    def _contents(self) -> tuple[object, ...]:
+        return self.certs, self.keys, self.unreadable, self.sources
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bundle) and other._contents() == self._contents()
+
+    def __hash__(self) -> int:
+        return hash(self._contents())
+
+    def __repr__(self) -> str:
+        return f"Bundle({len(self.certs)} certificates, {len(self.keys)} keys, {len(self.unreadable)} unreadable)"
 
     @cached_property
     def ordered(self) -> bool:
@@ -235,7 +263,7 @@ def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension]:
     Used when the set as a whole does not parse. An extension that fails alone, or that occurs
     more than once, is left out (it reads as absent, as it does for OpenSSL's extension cache).
     """
-    der = cert.public_bytes(_DER)
+    der = _der_of(cert)
     layout = tbs_layout(der)
     if layout is None:
         return {}
@@ -253,9 +281,8 @@ def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension]:
     return {k: v for k, v in found.items() if k not in repeated}
 
 
-def critical_extension_oids(cert: x509.Certificate) -> list[str]:
-    """Dotted OIDs of every extension marked critical, read from the DER (parsed or not)."""
-    der = cert.public_bytes(_DER)
+def critical_extension_oids(der: bytes) -> list[str]:
+    """Dotted OIDs of every extension marked critical, read from a certificate's DER (parsed or not)."""
     return [_dotted(raw.oid) for raw in raw_extensions(der) if raw.critical]
 
 
@@ -286,7 +313,16 @@ def ext_critical(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool | N
 
 
 _raw_names = raw_names  # the older name, kept for callers of the model module
-_DER = serialization.Encoding.DER
+def _der_of(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding  # only off the common path
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def _spki_format() -> tuple[object, object]:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return Encoding.DER, PublicFormat.SubjectPublicKeyInfo
 
 
 def _name(name: x509.Name) -> str:

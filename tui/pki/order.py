@@ -237,6 +237,8 @@ def order_problems(report: Report) -> tuple[list[CertEntry], str] | None:
         else:
             what = (f"#{number[taken.sha256]} {_q(taken)} has the name of the issuer of {_q(child)} but its key "
                     f"did not sign it, and it is served before #{number[wanted.sha256]}, the real issuer")
+        # source: OpenSSL crypto/x509/x509_vfy.c build_chain (the untrusted issuer is the first match of
+        # X509_find_by_subject-style lookup in the served list; no backtracking), seen with curl and Python
         parts.append(f"{what}: OpenSSL takes the first served certificate that fits as the issuer and does not "
                      "go back, so curl and Python refuse the chain.")
     if not parts:

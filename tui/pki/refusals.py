@@ -9,8 +9,7 @@ share that rule and which accept the chain. Every claim about a client carries i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
@@ -130,8 +129,7 @@ def _strict_explained(report: Report, verdict: ClientVerdict) -> bool:
 # --- what only the strict profile refuses ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StrictRule:
+class StrictRule(NamedTuple):
     """A rule of the strict profile that mainstream clients do not share, with who does what."""
 
     name: str

@@ -1,9 +1,17 @@
 """Writes that never lose data: temp file, fsync, atomic rename.
 
-A failed save leaves the target exactly as it was and no temporary file
-behind. Symbolic links are followed: the file the link points at is
-replaced and the link itself stays (so ``fix --in-place`` on a linked
-config keeps the link); a link to a missing file is refused.
+A failed save leaves the target exactly as it was. Temporaries are named
+``.NAME.chaindoctor-PID-XXXXXXXX.tmp`` beside the target, so that one left by a
+killed process (SIGKILL cannot be caught) is found and removed by the next
+write of NAME once that PID is gone.
+
+Refused, each with one line: a target that is a symbolic link (writing through
+it would change a file elsewhere, possibly one the user never named; replacing
+it would silently cut a managed link such as certbot's ``live/`` files - so the
+user names the real file), a read-only target (its mode says "do not change
+me"; ``--force`` only allows replacing an existing file, ``chmod u+w`` says
+more), anything that is not a regular file, and an existing file without
+``overwrite`` or ``backup``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["SaveError", "atomic_write", "default_fixed_name"]
+from .load import LoadError, read_input
+
+__all__ = ["SaveError", "atomic_write", "default_fixed_name", "holds_private_key"]
 
 # Suffixes replaced by ``.fixed.pem``; anything else (``api.example.com``) is kept.
 _CERT_SUFFIXES = frozenset(
@@ -23,6 +33,8 @@ _CERT_SUFFIXES = frozenset(
      ".key", ".chain", ".bundle", ".ca-bundle", ".txt"}
 )
 _UMASK_LOCK = threading.Lock()
+_TMP_TAG = b".chaindoctor-"
+_TMP_NAME_BYTES = 100  # of the target's name kept in a temporary's name (names may be 255 bytes)
 
 
 class SaveError(Exception):
@@ -38,6 +50,11 @@ def default_fixed_name(source: Path) -> Path:
     return source.with_name(f"{name}.fixed.pem")
 
 
+def holds_private_key(data: bytes) -> bool:
+    """True when PEM text holds a private key block of any kind (PKCS#8, RSA, EC, OpenSSH, encrypted)."""
+    return b"PRIVATE KEY-----" in data
+
+
 def atomic_write(
     path: Path,
     data: bytes,
@@ -48,39 +65,32 @@ def atomic_write(
 ) -> Path | None:
     """Atomically write *data* to *path*; return the backup path when one was made.
 
-    ``private`` gives mode 0600 (set before any byte is written); otherwise an
-    overwritten file keeps its mode and a new one gets 0666 minus the umask
-    (0644 under the usual umask 022). An existing target is refused unless
-    ``overwrite`` or ``backup``; ``backup`` first copies it, atomically and
-    with its mode, to ``NAME.bak`` beside it (replacing an older ``.bak``).
-    Raises :class:`SaveError` on any failure, with the target untouched.
+    Modes: data holding a private key (``private``, or a PEM key block in *data*) gets 0600,
+    set before any byte is written; otherwise an overwritten file keeps its mode and a new one
+    gets 0666 minus the umask. An existing target is refused unless ``overwrite`` or ``backup``;
+    ``backup`` first copies it, atomically, to ``NAME.bak`` beside it (replacing an older
+    ``.bak``) with the original's mode, or 0600 when the original holds a private key.
+    Raises :class:`SaveError` on any failure or refusal (see the module), with the target untouched.
     """
-    path = Path(path)
-    shown = str(path)
-    target = _resolve_target(path, shown)
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        st = None
-    except OSError as err:
-        raise SaveError(_describe(err, shown)) from None
-
+    target = Path(path)
+    shown = str(target)
+    st = _existing(target, shown)
     backup_path: Path | None = None
     if st is not None:
-        if not stat.S_ISREG(st.st_mode):
-            raise SaveError(f"{shown} is not a regular file; refusing to replace it")
         if not (overwrite or backup):
             raise SaveError(f"{shown} exists; use --force to overwrite")
+        if not st.st_mode & stat.S_IWUSR:
+            raise SaveError(f"{shown} is read-only; not replacing it (make it writable first: chmod u+w)")
         if backup:
             backup_path = target.with_name(target.name + ".bak")
             try:
-                old = target.read_bytes()
-            except OSError as err:
-                raise SaveError(f"cannot read {shown} to back it up: {_reason(err)}") from None
-            _write(backup_path, old, str(backup_path), mode=stat.S_IMODE(st.st_mode),
-                   owner=(st.st_uid, st.st_gid), clobber=True)
+                old = read_input(target)
+            except LoadError as err:
+                raise SaveError(f"cannot back up {err}") from None
+            old_mode = 0o600 if holds_private_key(old) else stat.S_IMODE(st.st_mode)
+            _write(backup_path, old, str(backup_path), mode=old_mode, owner=(st.st_uid, st.st_gid), clobber=True)
 
-    if private:
+    if private or holds_private_key(data):
         mode = 0o600
     elif st is not None:
         mode = stat.S_IMODE(st.st_mode)
@@ -91,21 +101,28 @@ def atomic_write(
     return backup_path
 
 
-def _resolve_target(path: Path, shown: str) -> Path:
-    """Follow symlinks; refuse folders, dangling links and missing parents."""
-    if path.is_symlink():
-        real = Path(os.path.realpath(path))
-        if not real.exists():
-            raise SaveError(f"{shown} is a symbolic link to missing {real}; refusing to write through it")
-        path = real
-    if path.is_dir():
+def _existing(path: Path, shown: str) -> os.stat_result | None:
+    """The target's own status (links not followed), None when it does not exist; refusals as SaveError."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        raise SaveError(_describe(err, shown)) from None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        missing = "" if os.path.exists(path) else "missing "
+        raise SaveError(f"{shown} is a symbolic link to {missing}{os.readlink(path)}; not writing through it "
+                        "or replacing it: name the file itself")
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise SaveError(f"{shown} is a folder; give a file name")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise SaveError(f"{shown} is not a regular file; refusing to replace it")
     parent = path.parent
     if not parent.is_dir():
         if parent.exists():
             raise SaveError(f"cannot write {shown}: {parent} is not a folder")
         raise SaveError(f"cannot write {shown}: folder {parent} does not exist")
-    return path
+    return st
 
 
 def _write(
@@ -119,8 +136,10 @@ def _write(
 ) -> None:
     """Temp file beside *target*, mode set first, fsync, rename, fsync the folder."""
     folder = target.parent
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    prefix = b"." + os.fsencode(target.name)[:_TMP_NAME_BYTES] + _TMP_TAG
+    _remove_stale(folder, prefix)
+    try:  # mode 0600, O_EXCL, links not followed; the name ends in PID-RANDOM.tmp
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=os.fsdecode(prefix) + f"{os.getpid()}-", suffix=".tmp")
     except OSError as err:
         raise SaveError(_describe(err, shown)) from None
     tmp = Path(tmp_name)
@@ -156,6 +175,35 @@ def _write(
             raise SaveError(_describe(err, shown)) from None
         raise
     _fsync_dir(folder)
+
+
+def _remove_stale(folder: Path, prefix: bytes) -> None:
+    """Remove temporaries of this target left by processes that are gone (best effort)."""
+    try:
+        with os.scandir(os.fsencode(folder)) as entries:
+            names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(b".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid_text = name[len(prefix):-len(b".tmp")].split(b"-", 1)[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            try:
+                os.unlink(os.path.join(os.fsencode(folder), name))
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (a pid we cannot signal belongs to someone: alive)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _place_new(tmp: Path, target: Path, shown: str) -> None:

@@ -11,24 +11,24 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
-from cryptography import x509
-
-from .aia import FETCH_TIMEOUT
 from .diagnose import Policy, Report, diagnose
-from .endpoints import LiveChain, LiveOptions
-from .fixes import RepairContext, aia_pool
 from .history import History
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
 from .request import PairRequest, Request
-from .save import default_fixed_name
 from .sources import bundle_from_live, load_sources
 from .stores import CertPool, TrustStore, load_trust, search_pool, system_bundle_path
 from .vocabulary import Purpose
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from .endpoints import LiveChain
+    from .fixes import RepairContext
 
 Clock = Callable[[], datetime]
 DEMO_NAME = "demo.pem"
@@ -58,6 +58,7 @@ class Session:
     extra_anchors: list[CertEntry] = field(default_factory=list)  # trusted beyond the request: demo root, `t`
     default_host: str | None = None  # the HOST of the first live SOURCE, when the request names none
     live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
+    notes: list[str] = field(default_factory=list)  # what loading skipped (e.g. unreadable files in --search)
     history: History = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,7 +74,7 @@ class Session:
 
     def policy_at(self, now: datetime) -> Policy:
         """The policy with the validation time fixed (``now`` when the request names no time)."""
-        return self.policy if self.policy.at is not None else dataclasses.replace(self.policy, at=now)
+        return self.policy if self.policy.at is not None else self.policy._replace(at=now)
 
     def analyse(self, bundle: Bundle, now: datetime, *, hints: CertPool | None = None,
                 live: Sequence[LiveChain] | None = None) -> Report:
@@ -99,12 +100,17 @@ class Session:
         the chain is still judged as served, but the finding says where the issuer can be had.
         """
         if not self.allow_network:
-            return self.analyse(self.bundle, now), []
+            return self.analyse(self.bundle, now), list(self.notes)
+        from .fixes import aia_pool
+
         pool, notes = aia_pool(self.bundle, self.context(now))
-        return self.analyse(self.bundle, now, hints=pool), notes
+        return self.analyse(self.bundle, now, hints=pool), [*self.notes, *notes]
 
     def context(self, now: datetime, *, allow_network: bool | None = None, keep_root: bool = False) -> RepairContext:
         """What repairs may consult: anchors, policy, search pool and (with consent) the network."""
+        from .aia import FETCH_TIMEOUT
+        from .fixes import RepairContext  # repairs and the network code load only when a repair runs
+
         network = self.allow_network if allow_network is None else allow_network
         ctx = RepairContext(anchors=self.trust, policy=self.policy_at(now), search=self.search,
                             allow_network=network, keep_root=keep_root, allow_private=self.request.aia_private,
@@ -134,7 +140,7 @@ class Session:
         elif self.roots_file in self.request.roots:  # the user took that file out
             self.roots_file = None
         self.request, self.trust, self.search, self.policy = request, judging.trust, judging.search, judging.policy
-        self.allow_network = request.aia
+        self.allow_network, self.notes = request.aia, list(judging.notes)
 
     def reconfigure(self, request: Request) -> Judging:
         """Load trust and search for ``request`` and judge by them from now on, keeping the bundle and its
@@ -153,6 +159,8 @@ class Session:
         """``NAME.fixed.pem`` beside the first file SOURCE; ``chain.fixed.pem`` for demo, stdin, live, paste."""
         if self.source_file is None:
             return FALLBACK_SAVE_NAME
+        from .save import default_fixed_name
+
         return str(default_fixed_name(Path(self.source_file)))
 
     def fetch_again(self, chain: LiveChain) -> LiveChain:
@@ -172,8 +180,7 @@ class Session:
         self.history.reset(bundle)
 
 
-@dataclass(frozen=True)
-class Judging:
+class Judging(NamedTuple):
     """What a request's settings load to: trust anchors, search pool and policy (the bundle aside)."""
 
     request: Request
@@ -194,8 +201,8 @@ def judging_for(request: Request, *, anchors: Sequence[CertEntry] = (), default_
     if anchors:
         trust = trust.with_extra(anchors)
     search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
-    policy = dataclasses.replace(policy or Policy(), host=request.host or request.sni or default_host,
-                                 purpose=request.purpose, at=request.at)
+    policy = (policy or Policy())._replace(host=request.host or request.sni or default_host, purpose=request.purpose,
+                                           at=request.at)
     return Judging(request, trust, search, policy, tuple(notes))
 
 
@@ -234,10 +241,14 @@ def open_session(request: Request) -> Session:
     """Load what the request names (LoadError with one line on unusable input), or the demo."""
     if not request.sources:
         return _demo_session(request)
-    try:
-        live = LiveOptions(starttls=request.starttls, sni=request.sni, no_sni=request.no_sni)
-    except ValueError as exc:
-        raise LoadError(str(exc)) from None
+    live = None
+    if request.starttls is not None or request.sni is not None or request.no_sni:
+        from .endpoints import LiveOptions
+
+        try:
+            live = LiveOptions(starttls=request.starttls, sni=request.sni, no_sni=request.no_sni)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
     loaded = load_sources(list(request.sources), password=request.password, stdin=request.stdin,
                           timeout=request.timeout, live=live,
                           client_cert=Path(request.client_cert) if request.client_cert else None,
@@ -251,11 +262,14 @@ def open_session(request: Request) -> Session:
     endpoints = loaded.endpoints
     return Session(loaded.bundle, judging.trust, judging.policy, judging.search, request,
                    files[0] if files else None, label, request.roots[0] if request.roots else None, request.aia,
-                   endpoints[0].port if endpoints else 443, live=list(loaded.live), default_host=loaded.default_host)
+                   endpoints[0].port if endpoints else 443, live=list(loaded.live), default_host=loaded.default_host,
+                   notes=list(judging.notes))
 
 
 def demo_bytes() -> tuple[bytes, bytes]:
     """The built-in demo bundle and its private root, read so it works from a wheel."""
+    from importlib import resources
+
     data = resources.files("tui") / "data"
     return (data / "demo.pem").read_bytes(), (data / "demo-root.pem").read_bytes()
 
@@ -268,7 +282,8 @@ def _demo_session(request: Request) -> Session:
                for c in load_bytes(root, "demo-root.pem").certs]
     judging = judging_for(request, anchors=anchors)
     return Session(bundle, judging.trust, judging.policy, judging.search, request, None, DEMO_NAME,
-                   request.roots[0] if request.roots else "demo-root.pem", request.aia, extra_anchors=anchors)
+                   request.roots[0] if request.roots else "demo-root.pem", request.aia, extra_anchors=anchors,
+                   notes=list(judging.notes))
 
 
 @dataclass

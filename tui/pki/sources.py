@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .endpoints import Endpoint, LiveChain, LiveOptions, not_an_endpoint, parse_endpoint
-from .load import LoadError, cert_from_der, load_file
+from .load import LoadError, cert_from_der, load_file, may_exist
 from .model import Bundle, CertEntry, Origin, Unreadable
-from .wire import LiveError
+
+if TYPE_CHECKING:
+    from .endpoints import Endpoint, LiveChain, LiveOptions
 
 
 @dataclass
@@ -28,14 +29,18 @@ class Loaded:
 def is_endpoint(spec: str) -> Endpoint | None:
     """A SOURCE is a live endpoint only when no file of that name exists and it reads as
     ``HOST:PORT`` (a numeric port), ``[V6]:PORT`` or ``https://HOST[:PORT]``."""
-    if spec == "-" or os.path.exists(spec):
+    if spec == "-" or may_exist(spec):
         return None
+    from .endpoints import parse_endpoint  # only for a SOURCE that is no file
+
     return parse_endpoint(spec)
 
 
 def missing_file_message(spec: str) -> str:
     """The one line for a SOURCE that is neither a file nor an endpoint; says why, when it has a colon."""
     if ":" in spec:
+        from .endpoints import not_an_endpoint
+
         return f"{spec}: no such file (not an endpoint: {not_an_endpoint(spec)})"
     return f"{spec}: no such file"
 
@@ -57,7 +62,7 @@ def fetch_source(
     spec: str,
     endpoint: Endpoint,
     *,
-    live: LiveOptions = LiveOptions(),
+    live: LiveOptions | None = None,
     timeout: float = 10.0,
     client_cert: Path | None = None,
     client_key: Path | None = None,
@@ -67,10 +72,12 @@ def fetch_source(
     A URL (``https://...``) means TLS from the first byte; a bare ``HOST:PORT`` may imply STARTTLS by
     its port (see :class:`~tui.pki.live.LiveOptions`).
     """
-    try:
-        from .live import fetch_with  # the TLS engine loads only when a SOURCE is live
+    from .endpoints import LiveOptions
+    from .live import fetch_with  # the TLS engine loads only when a SOURCE is live
+    from .wire import LiveError
 
-        return fetch_with(live, endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
+    try:
+        return fetch_with(live or LiveOptions(), endpoint, url="://" in spec, timeout=timeout, client_cert=client_cert,
                           client_key=client_key)
     except LiveError as exc:
         message = str(exc)
@@ -85,7 +92,7 @@ def load_sources(
     password: bytes | None = None,
     stdin: bytes | None = None,
     timeout: float = 10.0,
-    live: LiveOptions = LiveOptions(),
+    live: LiveOptions | None = None,
     client_cert: Path | None = None,
     client_key: Path | None = None,
 ) -> Loaded:
@@ -97,7 +104,7 @@ def load_sources(
     for spec in specs:
         endpoint = is_endpoint(spec)
         if endpoint is None:
-            if spec != "-" and not os.path.exists(spec):
+            if spec != "-" and not may_exist(spec):
                 raise LoadError(missing_file_message(spec))
             loaded.bundle = loaded.bundle.merge(load_file(spec, password=password, stdin=stdin))
             continue

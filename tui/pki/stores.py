@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import ssl
+import stat
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 
-from .load import LoadError, load_bytes, load_file
+from .load import LoadError, load_bytes, load_file, may_exist, read_input
 from .model import Bundle, CertEntry, Origin
 from .names import canonical
 
@@ -21,6 +20,7 @@ SYSTEM_BUNDLE_PATHS = (
     "/etc/ssl/cert.pem",  # macOS, BSD
     "/usr/local/etc/openssl/cert.pem",
 )
+MAX_SEARCH_FILES = 10_000  # files read from one --search folder
 
 
 class CertPool:
@@ -100,10 +100,17 @@ class TrustStore(CertPool):
 
 
 def system_bundle_path() -> str | None:
-    """The OS root bundle, else certifi's, else None."""
+    """The root bundle clients use by default: ``SSL_CERT_FILE`` when set, else the OS bundle, else certifi's.
+
+    When ``SSL_CERT_FILE`` is set it is the only file, whether or not it can be read, as in OpenSSL
+    (crypto/x509/by_file.c ``by_file_ctrl_ex``: the variable replaces the built-in path).
+    """
     env = os.environ.get("SSL_CERT_FILE")
-    candidates = [env] if env else []
-    candidates += list(SYSTEM_BUNDLE_PATHS)
+    if env:
+        return env
+    candidates = list(SYSTEM_BUNDLE_PATHS)
+    import ssl  # only when the system's roots are asked for
+
     default = ssl.get_default_verify_paths().cafile
     if default:
         candidates.append(default)
@@ -119,24 +126,25 @@ def system_bundle_path() -> str | None:
 
 
 @lru_cache(maxsize=4)
-def _load_system(path: str) -> tuple[CertEntry, ...]:
-    with open(path, "rb") as fh:
-        bundle = load_bytes(fh.read(), path)
+def _load_system(path: str, name: str) -> tuple[CertEntry, ...]:
+    bundle = load_bytes(read_input(path, name), path)
     return tuple(CertEntry(c.cert, c.der, Origin(path, c.origin.line, container="store")) for c in bundle.certs)
 
 
 def system_roots() -> list[CertEntry]:
+    """The certificates of :func:`system_bundle_path`; LoadError (one line) when it cannot be read."""
     path = system_bundle_path()
     if path is None:
         return []
+    name = f"SSL_CERT_FILE {path}" if os.environ.get("SSL_CERT_FILE") else f"the system root bundle {path}"
     try:
-        return list(_load_system(path))
-    except (LoadError, OSError):
-        return []
+        return list(_load_system(path, name))
+    except LoadError as exc:
+        raise LoadError(f"{exc} (--no-system-roots trusts only --roots)") from None
 
 
 def load_trust(root_files: Iterable[str], *, system: bool = True, password: bytes | None = None) -> TrustStore:
-    """Anchors from ``--roots`` files (LoadError on a bad file) plus the system roots."""
+    """Anchors from ``--roots`` files plus the system roots; LoadError (one line) on a file that cannot be read."""
     entries: list[CertEntry] = []
     names: list[str] = []
     for spec in root_files:
@@ -151,20 +159,61 @@ def load_trust(root_files: Iterable[str], *, system: bool = True, password: byte
     return TrustStore(entries, ", ".join(names) or "no trust anchors")
 
 
+def search_files(spec: str) -> tuple[list[str], list[str]]:
+    """The files under a ``--search`` folder, sorted, and notes on what was skipped.
+
+    Subfolders are walked without following links to folders; FIFOs, devices and sockets are
+    skipped with a note (reading them could block or never end); a subfolder that cannot be
+    listed is noted; past :data:`MAX_SEARCH_FILES` files the walk stops and says so.
+    """
+    files: list[str] = []
+    notes: list[str] = []
+
+    def unlistable(err: OSError) -> None:
+        reason = "permission denied" if isinstance(err, PermissionError) else (err.strerror or str(err))
+        if err.filename == spec:  # the folder the user named: an error, not a note
+            raise LoadError(f"{spec}: cannot read: {reason}")
+        notes.append(f"{err.filename}: skipped, the folder cannot be read ({reason})")
+
+    for folder, dirs, names in os.walk(spec, onerror=unlistable):
+        dirs.sort()
+        for entry in sorted(names):
+            path = os.path.join(folder, entry)
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                mode = None  # a dangling link or a file that vanished: reading it says why
+            if mode is not None and not stat.S_ISREG(mode):
+                notes.append(f"{path}: skipped, not a regular file")
+                continue
+            if len(files) == MAX_SEARCH_FILES:
+                notes.append(f"{spec}: stopped after {MAX_SEARCH_FILES:,} files; name a smaller folder")
+                return files, notes
+            files.append(path)
+    return files, notes
+
+
 def search_pool(paths: Iterable[str], *, password: bytes | None = None) -> tuple[CertPool, list[str]]:
-    """Certificates from ``--search`` files and folders (recursive); returns the pool and skipped-file notes."""
+    """Certificates from ``--search`` files and folders (recursive); returns the pool and notes on skipped files.
+
+    A file named directly must be readable (LoadError otherwise); inside a folder, a file that
+    cannot be read is skipped with a note.
+    """
     pool = CertPool()
     notes: list[str] = []
     for spec in paths:
-        root = Path(spec)
-        if not root.exists():
+        if not may_exist(spec):
             raise LoadError(f"{spec}: no such file or folder")
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        if os.path.isdir(spec):
+            files, skipped = search_files(spec)
+            notes += skipped
+        else:
+            files = [spec]
         for path in files:
             try:
-                bundle = load_file(str(path), password=password)
+                bundle = load_file(path, password=password)
             except LoadError as exc:
-                if not root.is_dir():
+                if path == spec:
                     raise
                 notes.append(str(exc))
                 continue

@@ -46,10 +46,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.x509 import verification as v
@@ -68,8 +67,7 @@ WEBPKI_STANDS_FOR = ("the strict CA/Browser Forum profile as pyca/cryptography's
                      "rustls (webpki) shares most of its rules")
 
 
-@dataclass(frozen=True)
-class ClientVerdict:
+class ClientVerdict(NamedTuple):
     """One verifier's opinion of the served chain."""
 
     name: str  # "openssl" | "webpki-strict"
@@ -90,8 +88,7 @@ class ClientVerdict:
                 "certificates": list(self.certificates), "stands_for": self.stands_for}
 
 
-@dataclass(frozen=True)
-class Served:
+class Served(NamedTuple):
     """What a client receives and how it is configured."""
 
     certs: tuple[CertEntry, ...]  # in served order; certs[0] is what the client takes as the peer's
@@ -116,8 +113,7 @@ def client_matrix(served: Served) -> tuple[ClientVerdict, ...]:
 # --- OpenSSL -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpenSSLError:
+class OpenSSLError(NamedTuple):
     """An X509_V_ERR code: its name, a plain explanation, and the finding codes that explain it."""
 
     name: str
