@@ -170,6 +170,20 @@ def bundle(*items: Issued, source: str = "bundle.pem", container: str = "pem", k
     return Bundle(certs, key_entries, (), (source,))
 
 
+def same_key_children(issuer: Issued, names: list[str], *, ca: bool, first_serial: int = 2) -> bytes:
+    """PEM certificates named ``names``, signed by ``issuer`` and all holding its key: quick to make in bulk."""
+    key = issuer.key
+    blocks = []
+    for i, cn in enumerate(names):
+        cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(issuer.cert.subject)
+                .public_key(key.public_key()).serial_number(first_serial + i)
+                .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))  # type: ignore[arg-type]  # every test key can sign SHA-256
+        blocks.append(cert.public_bytes(serialization.Encoding.PEM))
+    return b"".join(blocks)
+
+
 def pem_of(*items: Issued) -> bytes:
     return b"".join(it.pem for it in items)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests import factory
@@ -21,17 +19,8 @@ COUNT = 10_000
 @pytest.fixture(scope="module")
 def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """10,000 leaves signed by one CA (one shared key keeps generation quick), the CA last."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    ca = factory.ca("Big CA", key=key)
-    blocks = []
-    for i in range(COUNT - 1):
-        cert = (x509.CertificateBuilder().subject_name(factory.name(f"host{i}.example"))
-                .issuer_name(ca.cert.subject).public_key(key.public_key()).serial_number(i + 2)
-                .not_valid_before(factory.NOT_BEFORE).not_valid_after(factory.NOT_AFTER)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .sign(key, hashes.SHA256()))
-        blocks.append(cert.public_bytes(serialization.Encoding.PEM))
-    blocks.append(ca.pem)
+    ca = factory.ca("Big CA", key=ec.generate_private_key(ec.SECP256R1()))
+    blocks = [factory.same_key_children(ca, [f"host{i}.example" for i in range(COUNT - 1)], ca=False), ca.pem]
     path = tmp_path_factory.mktemp("big") / "big.pem"
     path.write_bytes(b"".join(blocks))
     return path

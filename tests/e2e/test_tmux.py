@@ -179,3 +179,31 @@ def test_quit_ends_the_mtls_app_while_its_analysis_is_blocked(tmp_path: Path) ->
         assert _ends_soon(tmux), f"the process still runs; the screen shows:\n{tmux.screen()}"
     finally:
         tmux.close()
+
+
+def test_settings_and_find_in_a_real_terminal(tmp_path: Path) -> None:
+    """A chain with a private root opened without --roots: S adds the root and the verdict turns OK; / finds."""
+    shutil.copy(SAMPLES / "good-chain.pem", tmp_path / "chain.pem")
+    shutil.copy(SAMPLES / "roots" / "local-root.pem", tmp_path / "root.pem")
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start([str(ENTRY_POINT), "chain.pem", "--no-system-roots"])
+        tmux.wait_for("the broken verdict",
+                      lambda: "BROKEN" in tmux.screen() and "missing-intermediate" in tmux.screen())
+        tmux.keys("S")
+        tmux.wait_for("the settings", lambda: "Settings for this session" in tmux.screen())
+        tmux.keys("-l", "root.pem")
+        tmux.keys("C-s")
+        tmux.wait_for("the OK verdict", lambda: "chaindoctor — OK" in tmux.screen())
+        assert "Settings for this session" not in tmux.screen()
+        tmux.keys("/")
+        tmux.wait_for("the find bar", lambda: "Find:" in tmux.screen())
+        tmux.keys("-l", "*.service.local int")
+        tmux.keys("Enter")
+        tmux.wait_for("the match", lambda: "match 1 of 2  *.service.local Intermediate CA" in tmux.screen())
+        tmux.keys("Escape")
+        tmux.wait_for("the find bar to close", lambda: "Find:" not in tmux.screen())
+        tmux.keys("q")
+        tmux.wait_for("the app to exit", tmux.dead)
+    finally:
+        tmux.close()

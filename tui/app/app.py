@@ -39,10 +39,12 @@ from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
 from .view import View
 from .widgets.clients import ClientMatrix
+from .widgets.findbar import FindBar
 from .widgets.live import LiveBar
 from .widgets.panes import TextPane, VerdictBar
 from .widgets.signer_tree import Item, SignerTree
 from .widgets.tables import FindingsTable, ServedOrder
+from .workbench import WorkbenchKeys
 
 if TYPE_CHECKING:
     from .lessons.tutor import Tutor
@@ -66,6 +68,7 @@ class ChainDoctorApp(App[int]):
                                       missing="the bundle, the search path or the trust store")
         self.file_keys = FileKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.live_keys = LiveKeys(self, self.jobs, self.workspace, self._show, self._restore)
+        self.workbench = WorkbenchKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.lessons_first = lessons  # `chaindoctor learn`: lesson 1 opens after the first analysis
         self._tutor: Tutor | None = None
         self._bindings_pending = False
@@ -135,6 +138,7 @@ class ChainDoctorApp(App[int]):
             explain = TextPane("Highlight a finding to see what it means.", id="explain")
             explain.border_title = "What it means"
             yield explain
+        yield FindBar(id="find")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -171,17 +175,17 @@ class ChainDoctorApp(App[int]):
     def _show(self, workspace: Workspace, view: View) -> None:
         """Put ``view`` of the workspace on every pane; the lessons hear of it."""
         workspace.view = view
-        report = view.report
         self.sub_title = render.safe_path(workspace.session.label)
         tree = self.query_one(SignerTree)
         tree.show(view)
         self.query_one(ServedOrder).show(view)
-        self.query_one(FindingsTable).show(view)
+        findings = self.query_one(FindingsTable)
+        findings.show(view)
         self._show_clients(view)
-        self._explain(report.findings[0] if report.findings else None)
+        self._explain_row(self._row_key(findings))
         self._show_verdict()
         self._sync_details(tree)
-        self._show_live(report)
+        self._show_live(view.report)
         self._bindings_changed()
         self.post_message(Workspace.Changed(workspace))
 
@@ -194,7 +198,7 @@ class ChainDoctorApp(App[int]):
         text = Text.assemble(("✓ " if view.ok else "✗ ", "bold"), (view.summary, "bold"), no_wrap=True,
                              overflow="ellipsis")
         if self.history.dirty:
-            text.append(f" · unsaved: {key_of('save')} saves", style="italic")
+            text.append(f" · unsaved: {key_of('save')} saves, {key_of('changes')} shows what changed", style="italic")
         if view.ok:
             trusted = report.path is not None and report.path.trusted
             text.append(" · complete, in order and trusted" if trusted else "")
@@ -236,6 +240,18 @@ class ChainDoctorApp(App[int]):
             return
         entry = self.view.entry(finding.certificates[0]) if self.view is not None and finding.certificates else None
         pane.show(render.explanation(finding, self._commands(finding.code), entry))
+
+    def _explain_row(self, key: str | None) -> None:
+        """Explain the findings table's row ``key``: one finding, or a group of findings of one code."""
+        table = self.query_one(FindingsTable)
+        group = table.group_at(key)
+        if group is None:
+            self._explain(table.finding_at(key))
+            return
+        first = group[0]
+        entry = self.view.entry(first.certificates[0]) if self.view is not None and first.certificates else None
+        self.query_one("#explain", TextPane).show(
+            render.group_explanation(group, render.explanation(first, self._commands(first.code), entry)))
 
     def _commands(self, code: str) -> list[str]:
         try:
@@ -323,7 +339,7 @@ class ChainDoctorApp(App[int]):
     @on(DataTable.RowHighlighted, "#findings")
     def _finding_moved(self, event: DataTable.RowHighlighted) -> None:
         table = self.query_one(FindingsTable)
-        self._explain(table.finding_at(event.row_key.value))
+        self._explain_row(event.row_key.value)
         if table.has_focus:
             self._sync_details(table)
 
@@ -405,6 +421,10 @@ class ChainDoctorApp(App[int]):
         if action == "trust":
             entry = self.selected
             return entry is not None and view.report.is_self_signed(entry) and not view.report.is_anchor(entry)
+        if action == "export":
+            return self.selected is not None
+        if action == "changes":
+            return self.history.current is not self.history.base
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -472,9 +492,32 @@ class ChainDoctorApp(App[int]):
         from .screens.glossary import GlossaryScreen
 
         table = self.query_one(FindingsTable)
-        finding = table.finding_at(self._row_key(table))
-        info = EXPLANATIONS.get(finding.code) if finding is not None else None
+        code = table.code_at(self._row_key(table))
+        info = EXPLANATIONS.get(code) if code is not None else None
         self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
+
+    def action_settings(self) -> None:
+        self.workbench.settings()
+
+    def action_add(self) -> None:
+        self.workbench.add()
+
+    def action_export(self) -> None:
+        self.workbench.export()
+
+    def action_changes(self) -> None:
+        self.workbench.changes()
+
+    def action_find(self) -> None:
+        self.workbench.find()
+
+    @on(FindBar.Next)
+    def _find_next(self, event: FindBar.Next) -> None:
+        self.workbench.find_next(event.query)
+
+    @on(FindBar.Closed)
+    def _find_closed(self) -> None:
+        self.query_one(SignerTree).focus()
 
     async def action_quit(self) -> None:
         """``q``: quit; with unsaved repairs, ask first: save and quit, quit without saving, or stay."""

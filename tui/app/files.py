@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import App
 
 from ..pki import fixes
+from ..pki.export import ChainFormat, chain_bytes
 from ..pki.load import LoadError, load_bytes, load_file
 from ..pki.model import Bundle
 from ..pki.save import SaveError, atomic_write
@@ -24,16 +25,39 @@ from .view import View
 
 
 def write_chain(app: App[Any], bundle: Bundle, path: Path, request: SaveRequest, *, overwrite: bool) -> str | None:
-    """Write ``bundle`` as PEM atomically (0600 with a key); the "written" sentence, or None after
-    notifying the one-line reason it was not saved."""
-    data = fixes.to_pem(bundle, include_keys=request.include_keys)
+    """Write ``bundle`` in the format asked for, atomically (0600 with a key); the "written" sentence, or
+    None after notifying the one-line reason it was not saved."""
+    fmt = request.fmt
+    keys = request.include_keys and fmt.holds_keys
+    data = chain_bytes(bundle, fmt, include_keys=keys)
+    if not write_file(app, path, data, private=keys, overwrite=overwrite):
+        return None
+    what = " and the private key (mode 0600)" if keys and bundle.keys else ""
+    left = " (no private key: PKCS#7 holds certificates only)" if bundle.keys and not fmt.holds_keys else ""
+    shown = "" if fmt is ChainFormat.PEM else f" as {fmt.title}"
+    return f"{len(bundle.certs)} certificate(s){what} written to {render.safe(str(path), 200)}{shown}{left}"
+
+
+def write_file(app: App[Any], path: Path, data: bytes, *, private: bool = False, overwrite: bool) -> bool:
+    """Write ``data`` atomically; False after notifying the one-line reason it was not written."""
     try:
-        atomic_write(path, data.encode("ascii"), private=request.include_keys, overwrite=overwrite)
+        atomic_write(path, data, private=private, overwrite=overwrite)
     except SaveError as exc:
         app.notify(render.safe(str(exc), 300), title="Not saved", severity="error", markup=False)
-        return None
-    keys = " and the private key (mode 0600)" if request.include_keys and bundle.keys else ""
-    return f"{len(bundle.certs)} certificate(s){keys} written to {render.safe(str(path), 200)}"
+        return False
+    return True
+
+
+def to_clipboard(app: App[Any], text: str, copied: str, *, what: str, instead: str) -> None:
+    """Copy ``text`` through the terminal (OSC 52) and the system clipboard; say ``copied``, or what failed
+    (``what`` was still sent to the terminal; ``instead`` is what else the user can do)."""
+    app.copy_to_clipboard(text)
+    problem = clipboard.copy(text)
+    if problem is None:
+        app.notify(copied, title="Copied", markup=False)
+    else:
+        app.notify(f"{problem} {what} was also sent to the terminal's clipboard (OSC 52), which some terminals "
+                   f"ignore; {instead}.", title="No system clipboard", severity="warning", markup=False, timeout=10)
 
 
 def save_chain(app: App[Any], workspace: Workspace, saved: Callable[[str], None]) -> None:
@@ -108,14 +132,8 @@ class FileKeys:
         if size > clipboard.OSC52_LIMIT:
             self._copy_large(text, size, len(bundle.certs))
             return
-        self.app.copy_to_clipboard(text)
-        problem = clipboard.copy(text)
-        if problem is None:
-            self.app.notify(f"{len(bundle.certs)} certificate(s) copied as PEM (no private key).", title="Copied")
-        else:
-            self.app.notify(f"{problem} The chain was also sent to the terminal's clipboard (OSC 52), which "
-                            f"some terminals ignore; press {key_of('save')} to save it to a file instead.",
-                            title="No system clipboard", severity="warning", markup=False, timeout=10)
+        to_clipboard(self.app, text, f"{len(bundle.certs)} certificate(s) copied as PEM (no private key).",
+                     what="The chain", instead=f"press {key_of('save')} to save it to a file instead")
 
     def _copy_large(self, text: str, size: int, count: int) -> None:
         """Too large for the terminal's clipboard: the system clipboard only, else offer to save instead."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..pki.aia import aia_urls
 from ..pki.diagnose import Report
@@ -46,6 +47,22 @@ class Forest:
 
     def kids(self, node: Top) -> list[CertEntry]:
         return self.children.get(node_key(node), [])
+
+    @cached_property
+    def _parents(self) -> dict[str, str]:
+        return {kid.sha256: up for up, kids in self.children.items() for kid in kids}
+
+    def path_to(self, sha256: str) -> list[str]:
+        """The node keys from a top down to the certificate ``sha256``; empty when it hangs below no top
+        (an extra or duplicate certificate, listed in the extras branch)."""
+        tops = {node_key(t) for t in self.tops}
+        path = [sha256]
+        while path[-1] not in tops:
+            up = self._parents.get(path[-1])
+            if up is None or up in path:
+                return []
+            path.append(up)
+        return path[::-1]
 
 
 def node_key(node: Top) -> str:

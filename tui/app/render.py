@@ -168,10 +168,14 @@ def missing_details(node: Missing) -> Text:
 # --- findings -----------------------------------------------------------------------------------------
 
 
+def severity_cell(severity: str) -> Text:
+    """``✗ error``, ``! warning``, ``i info`` in the severity's colour."""
+    return Text(f"{SEVERITY_MARK[severity]} {severity}", style=SEVERITY_STYLE[severity])
+
+
 def finding_cells(finding: Finding, report: Report, entry: CertEntry | None) -> tuple[Text, ...]:
     """Severity, code, the certificate at fault (``entry``, the first one the finding names) and the message."""
-    sev = finding.severity
-    severity = Text(f"{SEVERITY_MARK[sev]} {sev}", style=SEVERITY_STYLE[sev])
+    severity = severity_cell(finding.severity)
     who = Text("—", style="dim")
     if entry is not None:
         pos = report.positions(entry)
@@ -253,4 +257,13 @@ def glossary_links(keys: tuple[str, ...]) -> Text:
         out.append(", " if i else "")
         out.append(term.term, style=Style(underline=True, meta={"@click": f"app.glossary({term.key!r})"}))
     out.append("\n")
+    return out
+
+
+def group_explanation(findings: list[Finding], first: Text) -> Text:
+    """A group of findings of one code: how many there are, then ``first``, the explanation of the first one."""
+    out = Text()
+    out.append(f"{len(findings)} findings of this code", style="bold")
+    out.append(" (Enter lists them one by one). The first of them:\n\n", style="dim")
+    out.append_text(first)
     return out

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..pki.chaindiff import ChainDiff, chain_diff
 from ..pki.diagnose import Report, diagnose
 from ..pki.fixes import Repair, fix_steps, to_pem
 from ..pki.load import load_bytes
@@ -63,6 +64,7 @@ def run_fix(args: argparse.Namespace) -> int:
     fixed, separate = combined_keys_only(steps[-1].after)
     changed = [s for s in steps if s.changed]
     data = to_pem(fixed, include_keys=True).encode("ascii")
+    diff = chain_diff(bundle, fixed, diagnose(bundle, ctx.anchors, ctx.policy)) if args.diff else None
 
     if out is None:
         chain = to_pem(fixed, include_keys=False).encode("ascii")  # never a private key on a terminal
@@ -70,6 +72,8 @@ def run_fix(args: argparse.Namespace) -> int:
         report = diagnose(load_bytes(chain, "<stdout>"), ctx.anchors, ctx.policy)
         for line in _notes(steps, bundle, steps[-1].after.keys, "standard output", session.notes):
             print(f"chaindoctor: note: {inert(line)}", file=sys.stderr)
+        if diff is not None:  # standard output holds the chain: the diff goes beside the notes
+            sys.stderr.write(diff_text(diff))
         return 0 if report.verdict == "ok" else 1
     if in_place and not changed:
         written = False
@@ -90,10 +94,20 @@ def run_fix(args: argparse.Namespace) -> int:
         payload["output"] = str(out)
         payload["written"] = written
         payload["notes"] = notes
+        if diff is not None:
+            payload["diff"] = diff.to_json()
         print_json(payload)
     else:
         sys.stdout.write(_summary(out, written, backup, steps, report, notes))
+        if diff is not None:
+            sys.stdout.write(diff_text(diff))
     return 0 if report.verdict == "ok" else 1
+
+
+def diff_text(diff: ChainDiff) -> str:
+    """``--diff``: the served chain before and after, one line per certificate that moved, came or went."""
+    lines = [f"Before -> after: {diff.summary()}"] + [f"  {inert(line)}" for line in diff.lines(NAME_WIDTH)]
+    return "\n".join(lines) + "\n"
 
 
 def _notes(steps: list[Repair], bundle: Bundle, separate: tuple[KeyEntry, ...], out: str,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import NoReturn
 
 from .. import __version__
-from ..pki.hostname import valid_host
+from ..pki.hostname import parse_host as host_from
 from ..pki.load import password_from_env
 from ..pki.request import DEFAULT_TIMEOUT, PairRequest, Request
+from ..pki.request import parse_time as request_time
 from ..pki.vocabulary import Purpose
 
 COMMANDS = ("check", "fix", "explain", "learn", "mtls", "scan")
@@ -26,15 +27,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_time(text: str) -> datetime:
-    """ISO 8601 (``2026-06-01T00:00:00Z`` or a date); naive times are UTC."""
+    """``--at``: ISO 8601 (``2026-06-01T00:00:00Z`` or a date); naive times are UTC."""
     try:
-        when = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-06-01T00:00:00Z)") from None
-    try:  # in UTC, so that no later comparison overflows (0001-01-01T00:00:00+14:00 is before year 1)
-        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    except OverflowError:
-        raise argparse.ArgumentTypeError(f"time out of range: {text!r}") from None
+        return request_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_seconds(text: str) -> float:
@@ -49,10 +46,11 @@ def parse_seconds(text: str) -> float:
 
 
 def parse_host(text: str) -> str:
-    host = text.strip().strip("[]").rstrip(".")
-    if not valid_host(host):
-        raise argparse.ArgumentTypeError(f"not a DNS name or IP address: {text!r}")
-    return host
+    """``--host``: a DNS name or an IP address."""
+    try:
+        return host_from(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _starttls(text: str) -> str:
@@ -129,6 +127,9 @@ def _fix_parser() -> argparse.ArgumentParser:
     fix.add_argument("--force", action="store_true", help="overwrite an existing OUT")
     fix.add_argument("--keep-root", action="store_true", help="keep the trust anchor in the output")
     fix.add_argument("--json", action="store_true", help="print the report of the fixed chain as JSON")
+    fix.add_argument("--diff", action="store_true",
+                     help="also show the chain before and after: what moved, what was added (and from where), "
+                     "what was dropped")
     add_trust_options(fix)
     return fix
 

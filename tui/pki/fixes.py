@@ -21,7 +21,7 @@ from .netguard import AddressPolicy
 from .stores import CertPool, TrustStore
 
 __all__ = [
-    "NetworkPlan", "Repair", "RepairContext", "aia_pool", "complete", "drop_extras", "drop_root", "fix_all",
+    "NetworkPlan", "Repair", "RepairContext", "add_file", "aia_pool", "complete", "drop_extras", "drop_root", "fix_all",
     "keep_root", "fix_steps", "network_plan", "network_urls", "reorder", "to_pem",
 ]
 
@@ -53,7 +53,7 @@ class RepairContext:
 class Repair:
     """One repair's result: the bundle before and after, and what changed."""
 
-    name: str  # "reorder" | "complete" | "drop-extras" | "drop-root" | "keep-root" | "fix-all"
+    name: str  # "reorder" | "complete" | "drop-extras" | "drop-root" | "keep-root" | "fix-all" | "add-file"
     before: Bundle
     after: Bundle
     description: str
@@ -260,8 +260,7 @@ def _known(cert: x509.Certificate, *, ctx: RepairContext, pools: list[CertPool])
 
 
 def _where(entry: CertEntry) -> str:
-    kind = {"search": "search path", "store": "trust store", "aia": "AIA"}.get(entry.origin.container, "")
-    return f"{kind} {entry.origin.label}".strip()
+    return entry.origin.described
 
 
 def _missing_reason(report: Report) -> str:
@@ -387,6 +386,33 @@ def keep_root(bundle: Bundle, ctx: RepairContext) -> Repair:
     certs.insert(last + 1, root)
     return Repair("keep-root", bundle, bundle.with_certs(tuple(certs)),
                   f"added the trust anchor {_q(root)} from {_where(root)}", added=(root,))
+
+
+# --- another file's certificates ----------------------------------------------------------------
+
+
+ADD_FILE = "add-file"
+
+
+def add_file(bundle: Bundle, extra: Bundle, label: str) -> Repair:
+    """The certificates of another file (``extra``, read from ``label``) join the bundle at its end, with its
+    keys and its unreadable blocks; certificates and keys already loaded are not added twice."""
+    have = {e.sha256 for e in bundle.certs}
+    certs: list[CertEntry] = []
+    for entry in extra.certs:
+        if entry.sha256 not in have:
+            have.add(entry.sha256)
+            certs.append(entry)
+    known = {k.pem for k in bundle.keys}
+    keys = tuple(k for k in extra.keys if k.pem not in known)
+    if not certs and not keys and not extra.unreadable:
+        return Repair(ADD_FILE, bundle, bundle, f"nothing added: every certificate in {label} is already loaded")
+    after = Bundle(bundle.certs + tuple(certs), bundle.keys + keys, bundle.unreadable + extra.unreadable,
+                   bundle.sources + extra.sources)
+    text = f"added {len(certs)} certificate(s)" + (f" and {len(keys)} private key(s)" if keys else "")
+    skipped = len(extra.certs) - len(certs)
+    text += f" from {label}" + (f" ({skipped} already loaded)" if skipped else "")
+    return Repair(ADD_FILE, bundle, after, text, added=tuple(certs))
 
 
 # --- all of them --------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ class History:
         self._saved = bundle
 
     @property
+    def base(self) -> Bundle:
+        """The bundle as opened, before any repair."""
+        return self._base
+
+    @property
     def current(self) -> Bundle:
         return self._done[-1].after if self._done else self._base
 

@@ -36,3 +36,12 @@ def valid_hostname(host: str) -> bool:
 def valid_host(host: str) -> bool:
     """An IP literal or a DNS name."""
     return ip_literal(host) is not None or valid_hostname(host)
+
+
+def parse_host(text: str) -> str:
+    """The host name or IP address ``text`` names (brackets and a trailing dot dropped); ValueError with one
+    line when it names none (the command line's ``--host``, the app's settings)."""
+    host = text.strip().strip("[]").rstrip(".")
+    if not valid_host(host):
+        raise ValueError(f"not a DNS name or IP address: {text!r}")
+    return host

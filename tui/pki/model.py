@@ -35,6 +35,12 @@ class Origin(NamedTuple):
         return self.source
 
     @property
+    def described(self) -> str:
+        """Where it came from, in words: ``search path pool/inter.pem:1``, ``AIA http://…``, ``bundle.pem:12``."""
+        kind = {"search": "search path", "store": "trust store", "aia": "AIA"}.get(self.container, "")
+        return f"{kind} {self.label}".strip()
+
+    @property
     def ordered(self) -> bool:
         """Whether the container keeps an order worth judging (PKCS#7/#12 are sets)."""
         return self.container not in ("pkcs7", "pkcs12")

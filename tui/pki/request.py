@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from .vocabulary import Purpose
 
 DEFAULT_TIMEOUT = 10.0  # seconds for live connections and AIA fetches
+
+
+def parse_time(text: str) -> datetime:
+    """A validation time in ISO 8601 (``2026-06-01T00:00:00Z`` or a date), in UTC; naive times are UTC.
+
+    ValueError with one line when ``text`` is not such a time (the command line's ``--at``, the app's settings).
+    """
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {text!r} (e.g. 2026-06-01T00:00:00Z)") from None
+    try:  # in UTC, so that no later comparison overflows (0001-01-01T00:00:00+14:00 is before year 1)
+        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise ValueError(f"time out of range: {text!r}") from None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class Session:
     port: int = 443  # of the first live SOURCE, for the openssl commands
     fetch: Callable[..., list[x509.Certificate]] | None = None  # AIA fetcher override (tests)
     trusted_here: list[CertEntry] = field(default_factory=list)  # roots trusted for this session only
+    extra_anchors: list[CertEntry] = field(default_factory=list)  # trusted beyond the request: demo root, `t`
+    default_host: str | None = None  # the HOST of the first live SOURCE, when the request names none
     live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
     notes: list[str] = field(default_factory=list)  # what loading skipped (e.g. unreadable files in --search)
     history: History = field(init=False)
@@ -120,6 +122,32 @@ class Session:
         anchor = CertEntry(entry.cert, entry.der, Origin("trusted in this session", container="store"))
         self.trust = self.trust.with_extra([anchor])
         self.trusted_here.append(entry)
+        self.extra_anchors.append(anchor)
+
+    def prepare(self, request: Request) -> Judging:
+        """Load the trust anchors, search pool and policy ``request`` names (slow: call it from a worker).
+
+        Nothing changes yet; LoadError with one line when a roots file or search path is unusable. The
+        anchors trusted beyond the request (the demo's root, roots trusted with ``t``) stay trusted.
+        """
+        return judging_for(request, anchors=self.extra_anchors, default_host=self.default_host, policy=self.policy)
+
+    def adopt(self, judging: Judging) -> None:
+        """Judge by ``judging`` from now on; the bundle and its repair history stay."""
+        request = judging.request
+        if request.roots:
+            self.roots_file = request.roots[0]
+        elif self.roots_file in self.request.roots:  # the user took that file out
+            self.roots_file = None
+        self.request, self.trust, self.search, self.policy = request, judging.trust, judging.search, judging.policy
+        self.allow_network, self.notes = request.aia, list(judging.notes)
+
+    def reconfigure(self, request: Request) -> Judging:
+        """Load trust and search for ``request`` and judge by them from now on, keeping the bundle and its
+        history (LoadError with one line when a file is unusable: then nothing changes)."""
+        judging = self.prepare(request)
+        self.adopt(judging)
+        return judging
 
     def openssl_files(self) -> dict[str, str | int]:
         """The user's own names for the openssl commands of the explanations."""
@@ -150,6 +178,32 @@ class Session:
         self.bundle, self.source_file, self.label = bundle, source_file, label
         self.live = []
         self.history.reset(bundle)
+
+
+class Judging(NamedTuple):
+    """What a request's settings load to: trust anchors, search pool and policy (the bundle aside)."""
+
+    request: Request
+    trust: TrustStore
+    search: CertPool | None
+    policy: Policy
+    notes: tuple[str, ...] = ()  # files of a search folder that were skipped, each with its reason
+
+
+def judging_for(request: Request, *, anchors: Sequence[CertEntry] = (), default_host: str | None = None,
+                policy: Policy | None = None) -> Judging:
+    """Load ``request``'s ``--roots`` (plus ``anchors``), ``--search`` and policy (LoadError with one line).
+
+    ``default_host`` is the host judged when the request names none (a live SOURCE's); ``policy`` gives
+    what the request does not set.
+    """
+    trust = load_trust(request.roots, system=request.system_roots, password=request.password)
+    if anchors:
+        trust = trust.with_extra(anchors)
+    search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
+    policy = (policy or Policy())._replace(host=request.host or request.sni or default_host, purpose=request.purpose,
+                                           at=request.at)
+    return Judging(request, trust, search, policy, tuple(notes))
 
 
 def refreshed_bundle(base: Bundle, fresh: dict[str, LiveChain]) -> Bundle:
@@ -202,15 +256,14 @@ def open_session(request: Request) -> Session:
     if not loaded.bundle.certs:
         detail = "; ".join(f"{u.label}: {u.reason}" for u in loaded.bundle.unreadable[:3])
         raise LoadError("no certificate could be read" + (f" ({detail})" if detail else ""))
-    trust = load_trust(request.roots, system=request.system_roots, password=request.password)
-    search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
-    policy = Policy(host=request.host or request.sni or loaded.default_host, purpose=request.purpose, at=request.at)
+    judging = judging_for(request, default_host=loaded.default_host)
     files = [s for s in request.sources if s != "-" and os.path.isfile(s)]
     label = ", ".join("<stdin>" if s == "-" else s for s in request.sources)
     endpoints = loaded.endpoints
-    return Session(loaded.bundle, trust, policy, search, request, files[0] if files else None, label,
-                   request.roots[0] if request.roots else None, request.aia,
-                   endpoints[0].port if endpoints else 443, live=list(loaded.live), notes=notes)
+    return Session(loaded.bundle, judging.trust, judging.policy, judging.search, request,
+                   files[0] if files else None, label, request.roots[0] if request.roots else None, request.aia,
+                   endpoints[0].port if endpoints else 443, live=list(loaded.live), default_host=loaded.default_host,
+                   notes=list(judging.notes))
 
 
 def demo_bytes() -> tuple[bytes, bytes]:
@@ -225,14 +278,12 @@ def _demo_session(request: Request) -> Session:
     """The demo: ``tui/data/demo.pem`` trusted with ``demo-root.pem`` plus the request's roots."""
     demo, root = demo_bytes()
     bundle = load_bytes(demo, DEMO_NAME)
-    trust = load_trust(request.roots, system=request.system_roots, password=request.password)
     anchors = [CertEntry(c.cert, c.der, Origin("demo-root.pem", c.origin.line, container="store"))
                for c in load_bytes(root, "demo-root.pem").certs]
-    trust = trust.with_extra(anchors)
-    search, notes = search_pool(request.search, password=request.password) if request.search else (None, [])
-    policy = Policy(host=request.host, purpose=request.purpose, at=request.at)
-    return Session(bundle, trust, policy, search, request, None, DEMO_NAME,
-                   request.roots[0] if request.roots else "demo-root.pem", request.aia, notes=notes)
+    judging = judging_for(request, anchors=anchors)
+    return Session(bundle, judging.trust, judging.policy, judging.search, request, None, DEMO_NAME,
+                   request.roots[0] if request.roots else "demo-root.pem", request.aia, extra_anchors=anchors,
+                   notes=list(judging.notes))
 
 
 @dataclass

@@ -12,17 +12,26 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static, TextArea
+
+from ...pki.export import ChainFormat, with_suffix
 
 from ..widgets.paths import PathInput, matches_text
 
 T = TypeVar("T")
+NO_KEYS_IN_PKCS7 = "A PKCS#7 file holds certificates only: the private key is not written."
 
 
 def open_dialog(app: App[Any], screen: Screen[T], callback: Callable[[T | None], None] | None = None) -> None:
     """Open a dialog; the toasts of earlier actions go, so they cannot cover its buttons."""
     app.clear_notifications()
     app.push_screen(screen, callback)
+
+
+def chosen(radios: RadioSet, prefix: str) -> str | None:
+    """The id of the pressed radio button without ``prefix`` (``as-pem`` -> ``pem``); None when none is."""
+    pressed = radios.pressed_button
+    return pressed.id.removeprefix(prefix) if pressed is not None and pressed.id else None
 
 
 def confirm_then(app: App[Any], go: Callable[[], None], question: str, *, ask: bool, yes: str,
@@ -81,10 +90,12 @@ class ConfirmScreen(ModalScreen[bool]):
 class SaveRequest:
     path: str
     include_keys: bool
+    fmt: ChainFormat = ChainFormat.PEM
 
 
 class SaveScreen(ModalScreen[SaveRequest | None]):
-    """Where to save the chain; Enter saves. Private keys only when the box is ticked.
+    """Where to save the chain, and as what (PEM, PKCS#7 DER or PEM); Enter saves. Private keys only in PEM,
+    and only when the box is ticked.
 
     ``warning`` (already inert) says the chain is still broken: it can be saved all the same.
     """
@@ -99,12 +110,16 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
         with Vertical(classes="dialog"):
             if self.warning is not None:
                 yield Static(self.warning, id="warning", classes="warning")
-            yield Label(f"Save the chain ({self.count} certificate{'s' if self.count != 1 else ''}) as PEM to:",
+            yield Label(f"Save the chain ({self.count} certificate{'s' if self.count != 1 else ''}) to:",
                         markup=False)
             yield PathInput(self.default, id="path", select_on_focus=False)
             yield Static("", id="matches", classes="matches")
+            with RadioSet(id="format"):
+                for fmt in ChainFormat:
+                    yield RadioButton(fmt.title, fmt is ChainFormat.PEM, id=f"as-{fmt}")
             if self.has_keys:
                 yield Checkbox("include private key (the file gets mode 0600)", False, id="keys")
+            yield Static("", id="format-note", classes="detail")
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -117,13 +132,32 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
     def _typed(self, event: Input.Changed) -> None:
         show_matches(self, event.value)
 
+    @property
+    def fmt(self) -> ChainFormat:
+        """The format chosen."""
+        return ChainFormat(chosen(self.query_one(RadioSet), "as-") or ChainFormat.PEM)
+
+    @on(RadioSet.Changed)
+    def _format_chosen(self) -> None:
+        """The file name follows the format; PKCS#7 holds no key, and no order."""
+        fmt = self.fmt
+        field = self.query_one(Input)
+        field.value = with_suffix(field.value, fmt.suffix)
+        note = "" if fmt.holds_keys else "PKCS#7 holds an unordered set: servers that need the order want PEM."
+        if self.has_keys:
+            box = self.query_one("#keys", Checkbox)
+            box.disabled = not fmt.holds_keys
+            note = note if fmt.holds_keys else f"{NO_KEYS_IN_PKCS7} {note}"
+        self.query_one("#format-note", Static).update(note)
+
     def _submit(self) -> None:
         path = self.query_one(Input).value.strip()
         if not path:
             self.query_one("#error", Static).update("Give a file name.")
             return
-        keys = self.has_keys and self.query_one("#keys", Checkbox).value
-        self.dismiss(SaveRequest(path, keys))
+        fmt = self.fmt
+        keys = self.has_keys and fmt.holds_keys and self.query_one("#keys", Checkbox).value
+        self.dismiss(SaveRequest(path, keys, fmt))
 
     @on(Input.Submitted)
     def _entered(self) -> None:
@@ -139,21 +173,22 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
 
 
 class OpenScreen(ModalScreen[str | None]):
-    """A path to open (PEM, DER, PKCS#7 or PKCS#12)."""
+    """A path to open (PEM, DER, PKCS#7 or PKCS#12); ``prompt`` and ``button`` say what happens to it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: str = "") -> None:
+    def __init__(self, default: str = "", *, prompt: str = "Open a certificate bundle (PEM, DER, PKCS#7, PKCS#12):",
+                 button: str = "Open") -> None:
         super().__init__(classes="dialog-screen")
-        self.default = default
+        self.default, self.prompt, self.button = default, prompt, button
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Open a certificate bundle (PEM, DER, PKCS#7, PKCS#12):")
+            yield Label(self.prompt, markup=False)
             yield PathInput(self.default, placeholder="path/to/chain.pem", id="path")
             yield Static("", id="matches", classes="matches")
             with Horizontal(classes="buttons"):
-                yield Button("Open", variant="primary", id="open")
+                yield Button(self.button, variant="primary", id="open")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from ...pki.diagnose import Report
 from ...pki.model import CertEntry
 from ...pki.vocabulary import Role
 from .. import render
-from ..forest import Extras, Forest, Missing, Top
+from ..forest import Extras, Forest, Missing, Top, node_key
 from ..view import View
 
 CHUNK = 200  # children added per expansion; the rest hide behind a "… more" node
@@ -46,6 +47,13 @@ class Item:
 
 def _value(node: TreeNode[Item]) -> CertRef | Missing | Extras | Hint | None:
     return node.data.value if node.data is not None else None
+
+
+def _key_of(value: object) -> str | None:
+    """The forest's key of a certificate or missing-issuer node placed below its signer (not an extra)."""
+    if isinstance(value, CertRef) and value.index is None:
+        return value.entry.sha256
+    return node_key(value) if isinstance(value, Missing) else None
 
 
 def _is_chain_cert(value: object, forest: Forest) -> bool:
@@ -200,10 +208,52 @@ class SignerTree(Tree[Item]):
         node = event.node
         item = node.data
         if item is not None and item.rest:
-            parent = node.parent
-            rest, item.rest = item.rest, []
-            node.remove()
-            if parent is not None:
-                self._add_chunk(parent, rest)
+            self._show_more(node)
             return
         self._populate(node)
+
+    def _show_more(self, node: TreeNode[Item]) -> None:
+        """Replace a "… more" node with the next chunk of what it hides."""
+        item, parent = node.data, node.parent
+        assert item is not None
+        rest, item.rest = item.rest, []
+        node.remove()
+        if parent is not None:
+            self._add_chunk(parent, rest)
+
+    # --- finding a certificate ----------------------------------------------------------------------
+
+    def reveal(self, sha256: str) -> bool:
+        """Put the cursor on the certificate's node, adding and expanding the nodes above it as needed;
+        False when the tree does not show it."""
+        path = self._forest.path_to(sha256)
+        if path:
+            node: TreeNode[Item] | None = self.root
+            for key in path:
+                node = self._child(node, lambda value, key=key: _key_of(value) == key) if node is not None else None
+        else:
+            extras = next((n for n in self.root.children if isinstance(_value(n), Extras)), None)
+            node = self._child(extras, lambda value: isinstance(value, CertRef) and value.entry.sha256 == sha256) \
+                if extras is not None else None
+        if node is None:
+            return False
+        up = node.parent
+        while up is not None and up is not self.root:
+            up.expand()
+            up = up.parent
+        _ = self.last_line  # lay the lines out so the cursor can land on the node
+        self.move_cursor(node)
+        self.call_after_refresh(self.scroll_to_node, node)  # once the expanded lines are laid out
+        return True
+
+    def _child(self, node: TreeNode[Item], wanted: Callable[[object], bool]) -> TreeNode[Item] | None:
+        """The child of ``node`` whose value is ``wanted``, adding children (and "… more" chunks) until it shows."""
+        self._populate(node)
+        while True:
+            found = next((c for c in node.children if wanted(_value(c))), None)
+            if found is not None:
+                return found
+            more = next((c for c in node.children if c.data is not None and c.data.rest), None)
+            if more is None:
+                return None
+            self._show_more(more)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 from ...pki.diagnose import CertFacts, Finding
 from ...pki.vocabulary import PathEnd, Role
@@ -80,11 +81,20 @@ class ServedOrder(DataTable[Text]):
 
 
 class FindingsTable(DataTable[Text]):
-    """Severity, code, the certificate at fault and the message of every finding."""
+    """Severity, code, the certificate at fault and the message of every finding, errors first.
+
+    A code with several findings (a trust bundle gives hundreds of ``extra-cert``) is one row with a
+    count; Enter unfolds it into its findings and folds it again. A code with one finding is its row.
+    """
+
+    GROUP = "group:"  # the row key of a code's group: GROUP + code
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", **kwargs)
         self.findings: list[Finding] = []
+        self.groups: dict[str, list[int]] = {}  # code -> indexes into findings, in table order
+        self.unfolded: set[str] = set()
+        self._view: View | None = None
 
     def on_mount(self) -> None:
         self.add_column("severity", key="severity")
@@ -93,12 +103,34 @@ class FindingsTable(DataTable[Text]):
         self.add_column("message", key="message")
 
     def show(self, view: View) -> None:
-        self.clear()
+        self._view = view
         self.findings = list(view.report.findings)
-        for i, finding in enumerate(self.findings[:MAX_ROWS]):
-            entry = view.entry(finding.certificates[0]) if finding.certificates else None
-            self.add_row(*render.finding_cells(finding, view.report, entry), key=str(i))
-        hidden = len(self.findings) - MAX_ROWS
+        self.groups = {}
+        for i, finding in enumerate(self.findings):  # findings come errors first: so do the groups
+            self.groups.setdefault(finding.code, []).append(i)
+        self.unfolded &= {code for code, members in self.groups.items() if len(members) > 1}
+        self._fill()
+
+    def _fill(self) -> None:
+        view = self._view
+        assert view is not None
+        self.clear()
+        rows = listed = 0  # rows added; findings listed on them (a folded group lists all of its own)
+        for code, members in self.groups.items():
+            if rows >= MAX_ROWS:
+                break
+            grouped = len(members) > 1
+            if grouped:
+                self.add_row(*self._group_cells(code, members), key=self.GROUP + code)
+                rows += 1
+                if code not in self.unfolded:
+                    listed += len(members)
+                    continue
+            for i in members[:MAX_ROWS - rows]:
+                self.add_row(*self._cells(view, i, nested=grouped), key=str(i))
+                rows += 1
+                listed += 1
+        hidden = len(self.findings) - listed
         if hidden > 0:
             self.add_row(Text(""), Text("…"), Text(""), Text(f"{hidden:,} more findings (chaindoctor check lists "
                                                               "them all)", style="dim italic"), key="more")
@@ -107,8 +139,71 @@ class FindingsTable(DataTable[Text]):
                          Text("No findings: the chain is complete, in order and trusted.", style="green"),
                          key="none")
 
+    def _cells(self, view: View, index: int, *, nested: bool) -> tuple[Text, ...]:
+        finding = self.findings[index]
+        entry = view.entry(finding.certificates[0]) if finding.certificates else None
+        severity, code, who, message = render.finding_cells(finding, view.report, entry)
+        return severity, (Text.assemble("  ", code) if nested else code), who, message
+
+    def _group_cells(self, code: str, members: list[int]) -> tuple[Text, ...]:
+        severity = render.severity_cell(self.findings[members[0]].severity)
+        count = len(members)
+        folded = code not in self.unfolded
+        return (severity, Text.assemble((f"{'▸' if folded else '▾'} {code}", "bold"), f" ×{count}"),
+                Text(f"{count} certificates" if self._certificates(members) else "—", style="dim"),
+                Text(f"Enter {'lists' if folded else 'folds'} the {count} findings", style="italic"))
+
+    def _certificates(self, members: list[int]) -> bool:
+        return any(self.findings[i].certificates for i in members)
+
     def finding_at(self, key: str | None) -> Finding | None:
         if key is None or not key.isdigit():
             return None
         index = int(key)
         return self.findings[index] if index < len(self.findings) else None
+
+    def group_at(self, key: str | None) -> list[Finding] | None:
+        """The findings of the group row ``key``; None for any other row."""
+        if key is None or not key.startswith(self.GROUP):
+            return None
+        return [self.findings[i] for i in self.groups.get(key.removeprefix(self.GROUP), [])] or None
+
+    def code_at(self, key: str | None) -> str | None:
+        """The finding code of the row ``key`` (a finding or a group)."""
+        finding = self.finding_at(key)
+        group = self.group_at(key)
+        return finding.code if finding is not None else group[0].code if group else None
+
+    def toggle(self, code: str) -> None:
+        """Unfold a group into its findings, or fold it again; the cursor stays on the group's row."""
+        if len(self.groups.get(code, ())) < 2:
+            return
+        self.unfolded ^= {code}
+        self._fill()
+        self.move_cursor(row=self.get_row_index(self.GROUP + code))
+
+    def reveal(self, sha256: str) -> bool:
+        """Put the cursor on the first finding that blames the certificate ``sha256`` first, else on the first
+        that names it (unfolding its group)."""
+        blamed = (i for i, f in enumerate(self.findings) if f.certificates[:1] == (sha256,))
+        named = (i for i, f in enumerate(self.findings) if sha256 in f.certificates)
+        index = next(blamed, next(named, None))
+        if index is None:
+            return False
+        code = self.findings[index].code
+        if len(self.groups[code]) > 1 and code not in self.unfolded:
+            self.unfolded.add(code)
+            self._fill()
+        try:
+            row = self.get_row_index(str(index))
+        except RowDoesNotExist:  # past the rows the table lists
+            return False
+        self.move_cursor(row=row)
+        return True
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a group row folds or unfolds it."""
+        key = event.row_key.value
+        if key is not None and key.startswith(self.GROUP):
+            event.stop()
+            self.toggle(key.removeprefix(self.GROUP))

@@ -1,0 +1,233 @@
+"""The workbench keys of the main screen: ``S`` settings, ``a`` add a file, ``e`` export a certificate,
+``d`` the chain before and after the repairs, ``/`` find a certificate."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App
+from textual.widgets.data_table import RowDoesNotExist
+
+from ..pki import fixes
+from ..pki.chaindiff import chain_diff
+from ..pki.export import certificate_bytes
+from ..pki.load import LoadError, load_file
+from ..pki.model import CertEntry
+from ..pki.request import Request
+from ..pki.session import Judging, Session
+from . import facts, render
+from .files import to_clipboard, write_file
+from .find import FindIndex, Search
+from .jobs import JobRunner, Outcome, one_line
+from .keys import key_of
+from .model import Workspace
+from .screens.changes import ChangesScreen
+from .screens.dialogs import OpenScreen, confirm_then, open_dialog
+from .screens.export import ExportKind, ExportRequest, ExportScreen, file_name
+from .screens.settings import SettingsScreen
+from .view import View
+from .widgets.findbar import FindBar
+from .widgets.signer_tree import SignerTree
+from .widgets.tables import FindingsTable, ServedOrder
+
+ADD_PROMPT = "Add a file's certificates to the bundle (PEM, DER, PKCS#7, PKCS#12):"
+
+
+def also_trusted(session: Session) -> str:
+    """What the session trusts beyond the files its settings list (the demo's root, roots trusted with ``t``)."""
+    names = [f"'{facts.short_name(e)}' ({e.origin.source})" for e in session.extra_anchors[:3]]
+    more = len(session.extra_anchors) - len(names)
+    return ("also trusted: " + ", ".join(names) + (f" and {more} more" if more > 0 else "")) if names else ""
+
+
+class WorkbenchKeys:
+    """``S``, ``a``, ``e``, ``d`` and ``/`` on the main screen's workspace.
+
+    ``show`` puts a new view of the workspace on screen; ``restore`` redraws the status line.
+    """
+
+    def __init__(self, app: App[Any], jobs: JobRunner, workspace: Workspace,
+                 show: Callable[[Workspace, View], None], restore: Callable[[], None]) -> None:
+        self.app, self.jobs, self.workspace, self.show, self.restore = app, jobs, workspace, show, restore
+        self.search = Search()
+        self._indexed: tuple[View, FindIndex] | None = None
+
+    # --- S: settings ---------------------------------------------------------------------------------
+
+    def settings(self, draft: Request | None = None, error: str = "") -> None:
+        """Open the settings (``draft``: the user's entries again, after ``error`` stopped them)."""
+        if self.jobs.defer("settings"):
+            return
+        session = self.workspace.session
+        request = draft or session.request.replace(aia=session.allow_network)
+        screen = SettingsScreen(request, default_host=session.default_host, extra=also_trusted(session), error=error)
+        open_dialog(self.app, screen, lambda answer: self._apply(answer) if answer is not None else None)
+
+    def _apply(self, request: Request) -> None:
+        """Load the settings' files in a worker; judge by them (or ask again with the reason they failed)."""
+        workspace = self.workspace
+        session = workspace.session
+
+        def job() -> Judging | str:
+            try:
+                return session.prepare(request)
+            except LoadError as exc:
+                return one_line(exc)
+
+        def done(result: Judging | str) -> None:
+            if isinstance(result, str):
+                self.restore()
+                self.settings(request, result)
+                return
+            session.adopt(result)
+            workspace.forget()
+            notes = "".join(f"\nskipped {render.safe(n, 200)}" for n in result.notes[:5])
+
+            def shown(workspace: Workspace, view: View) -> None:
+                self.show(workspace, view)
+                self.app.notify(f"Judged by the new settings: {render.safe(session.trust.description, 200)}{notes}",
+                                title="Settings applied", markup=False, timeout=8)
+
+            self.jobs.show_current((workspace,), "Re-checking with the new settings…", shown)
+
+        self.jobs.start(job, done, "Loading the trust anchors and search paths…", on=(workspace,))
+
+    # --- a: add a file -------------------------------------------------------------------------------
+
+    def add(self) -> None:
+        if not self.jobs.defer("add"):
+            open_dialog(self.app, OpenScreen(prompt=ADD_PROMPT, button="Add"),
+                        lambda path: self._add(os.path.expanduser(path)) if path else None)
+
+    def _add(self, path: str) -> None:
+        """Read ``path`` in a worker; its certificates join the bundle as one step of the history."""
+        workspace = self.workspace
+        bundle, now, password = workspace.history.current, workspace.now(), workspace.session.password
+
+        def job() -> Outcome:
+            try:
+                extra = load_file(path, password=password)
+            except LoadError as exc:
+                return Outcome(error=one_line(exc))
+            repair = fixes.add_file(bundle, extra, path)
+            return Outcome(view=workspace.compute(repair.after, now) if repair.changed else None, repair=repair)
+
+        def done(outcome: Outcome) -> None:
+            repair = outcome.repair
+            assert repair is not None
+            if outcome.view is None:
+                self.restore()
+                self.app.notify(render.safe(repair.description, 300), title="Nothing added", severity="warning",
+                                markup=False)
+                return
+            if not workspace.history.apply(repair):  # the bundle changed meanwhile
+                self.restore()
+                return
+            workspace.remember(repair.after, outcome.view)
+            self.show(workspace, outcome.view)
+            self.app.notify(render.safe(repair.description, 300), title=f"Added — {key_of('undo')} to undo",
+                            markup=False, timeout=8)
+
+        self.jobs.start(job, done, f"Adding {render.safe_path(path)}…", on=(workspace,))
+
+    # --- e: export the highlighted certificate -----------------------------------------------------------
+
+    def export(self) -> None:
+        if self.jobs.defer("export"):
+            return
+        entry = self.workspace.selected
+        if entry is None:
+            self.app.notify("Highlight a certificate in the tree or a table first.", title="Nothing to export")
+            return
+        source = self.workspace.session.source_file
+        default = os.path.join(os.path.dirname(source) if source else "", file_name(entry))
+        open_dialog(self.app, ExportScreen(entry, default),
+                    lambda answer: self._export(entry, answer) if answer is not None else None)
+
+    def _export(self, entry: CertEntry, request: ExportRequest) -> None:
+        name = render.safe(facts.short_name(entry), 80)
+        instead = f"press {key_of('export')} to export it to a file instead"
+        if request.kind is ExportKind.COPY_PEM:
+            to_clipboard(self.app, entry.pem, f"'{name}' copied as PEM (no private key).",
+                         what="The certificate", instead=instead)
+            return
+        if request.kind is ExportKind.COPY_SHA256:
+            to_clipboard(self.app, entry.sha256, f"The SHA-256 fingerprint of '{name}' copied: {entry.sha256}",
+                         what="The fingerprint", instead=instead)
+            return
+        path = Path(os.path.expanduser(request.path))
+        data = certificate_bytes(entry, der=request.kind is ExportKind.DER)
+        exists = path.exists() and not path.is_dir()
+
+        def write() -> None:
+            if write_file(self.app, path, data, overwrite=exists):
+                self.app.notify(f"'{name}' written to {render.safe(str(path), 200)} as {request.kind.upper()}",
+                                title="Exported", markup=False)
+
+        confirm_then(self.app, write, f"{render.safe(str(path), 200)} exists. Overwrite it?", ask=exists,
+                     yes="Overwrite")
+
+    # --- d: before and after -------------------------------------------------------------------------
+
+    def changes(self) -> None:
+        """The chain as opened against the chain now (the report of the opened one names what was dropped)."""
+        if self.jobs.defer("changes"):
+            return
+        workspace = self.workspace
+        history = workspace.history
+        base = history.base
+
+        def open_changes(view: View) -> None:
+            diff = chain_diff(base, history.current, view.report)
+            open_dialog(self.app, ChangesScreen(diff, saved=not history.dirty))
+
+        known = workspace.cached(base)
+        if known is not None:
+            open_changes(known)
+            return
+        now = workspace.now()
+
+        def done(view: View) -> None:
+            workspace.remember(base, view)
+            self.restore()
+            open_changes(view)
+
+        self.jobs.start(lambda: workspace.compute(base, now), done, "Comparing with the chain as opened…",
+                        on=(workspace,))
+
+    # --- /: find -------------------------------------------------------------------------------------
+
+    def find(self) -> None:
+        self.app.query_one(FindBar).open()
+
+    def find_next(self, query: str) -> None:
+        """Enter in the find bar: the next certificate ``query`` names, in the tree and both tables."""
+        bar = self.app.query_one(FindBar)
+        view = self.workspace.view
+        if view is None:
+            bar.report(Text("the bundle is still being analysed", style="italic"))
+            return
+        if self._indexed is None or self._indexed[0] is not view:  # once per report
+            self._indexed = (view, FindIndex(view.report))
+            self.search = Search()
+        entry = self.search.next(query, self._indexed[1])
+        if entry is None:
+            bar.report(Text("no match" if query.strip() else "", style="bold red"))
+            return
+        self._jump(view, entry)
+        bar.report(Text.assemble((self.search.status, "bold"), "  ", render.safe(facts.short_name(entry), 50)))
+
+    def _jump(self, view: View, entry: CertEntry) -> None:
+        self.app.query_one(SignerTree).reveal(entry.sha256)
+        found = view.report.facts(entry)
+        served = self.app.query_one(ServedOrder)
+        if found is not None:
+            try:
+                served.move_cursor(row=served.get_row_index(str(found.index)))
+            except RowDoesNotExist:  # past the rows the table lists
+                pass
+        self.app.query_one(FindingsTable).reveal(entry.sha256)
