@@ -75,6 +75,7 @@ class Tutor:
         self.app.default_screen.remove_class("-lesson")
         session = self.home
         self.home, self.probe = None, None
+        self.app.clear_notifications()
         self.app.use_session(session)
 
     def check(self) -> None:
@@ -97,6 +98,7 @@ class Tutor:
         return True
 
     def _open(self, scene: Scene | PairScene) -> None:
+        self.app.clear_notifications()  # the last scene's notices are about another bundle
         self._close_pair()
         if isinstance(scene, PairScene):
             screen = pair_screen_for(scene, self.app.workspace.now)
