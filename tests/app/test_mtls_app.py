@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, screen_text, settle
 from tests.app.test_snapshots import press_then_settle
-from tui.app.keys import Where
+from tui.app.keys import Where, keys_on
 from tui.app.mtls_app import MtlsApp, make_mtls_app
 from tui.app.screens.dialogs import ConfirmScreen, OpenScreen, SaveScreen
 from tui.app.screens.glossary import GlossaryScreen
@@ -208,6 +208,23 @@ async def test_a_private_ca_missing_from_a_trust_bundle_names_the_file_and_promi
         assert "mTLS pair OK" in str(screen.query_one("#pair-verdict").content)
         assert "CN=mTLS Client Root CA" in notes.text() and SERVER_ROOT in notes.text()
         assert not screen.sides["client"].history.dirty  # the chain did not change: nothing to save
+
+
+async def test_every_key_that_would_do_nothing_on_a_side_says_why() -> None:
+    app = mtls_app(extra=("--host", "api.mtls.local"))  # a good pair: no repair has anything to do
+    notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        idle = [k for k in keys_on(Where.PAIR) if k.group.acts_on_chain and screen.unavailable(k.name)]
+        assert {k.name for k in idle} >= {"reorder", "complete", "drop_extras", "toggle_root", "fix_all", "undo",
+                                         "trust"}
+        for key in idle:
+            notes.items.clear()
+            await pilot.press(key.key)
+            await settle(pilot)
+            assert notes.items, f"{key.name} did nothing and said nothing"
+            assert app.screen is screen
 
 
 async def test_t_trusts_a_root_the_clients_chain_carries(tmp_path: Path) -> None:

@@ -187,12 +187,13 @@ class RepairKeys:
         """Whether the key that performs ``repair`` (a finding's ``fix``) would change anything now."""
         return next((self.why_not(k.name) is None for k in KEY.values() if Repair(repair) in k.repairs), False)
 
-    def why_not(self, name: str) -> str | None:
-        """Why the repair key ``name`` would change nothing now; None when it would (or is no repair key)."""
+    def why_not(self, name: str, workspace: Workspace | None = None) -> str | None:
+        """Why the repair key ``name`` would change nothing now (on ``workspace``, by default the target's);
+        None when it would, or when it is no repair key."""
         key = KEY.get(name)
         if key is None or key.group is not Group.REPAIRS:
             return None
-        workspace = self.target()
+        workspace = workspace or self.target()
         history = workspace.history
         if name == "undo":
             return None if history.can_undo else "Nothing to undo: no repair is in effect."

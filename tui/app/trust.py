@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Label
+from textual.widgets import Button, Input, Label
 
 from ..pki.load import LoadError
 from . import facts, render
@@ -31,7 +31,11 @@ class TrustFileScreen(OpenScreen):
 
     def on_mount(self) -> None:
         self.query_one(Label).update(self.prompt)
+        self.query_one("#open", Button).label = "Trust"
+        field = self.query_one(Input)
+        field.select_on_focus = False  # the folder of the trust bundle is a start: type on after it
         super().on_mount()
+        field.cursor_position = len(field.value)
 
 
 class TrustKeys:
@@ -82,7 +86,7 @@ class TrustKeys:
         session = workspace.session
         whose = self.named(workspace) if self.named is not None else "the trust anchors"
         default = os.path.dirname(session.roots_file or "")
-        prompt = f"Trust the CA certificates of a file ({whose}, for this session):"
+        prompt = f"Trust the CA certificates of a file, for this session only,\nin {whose}:"
         open_dialog(self.app, TrustFileScreen(prompt, f"{default}{os.sep}" if default else ""),
                     lambda path: self._add(workspace, os.path.expanduser(path)) if path else None)
 

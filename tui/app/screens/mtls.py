@@ -103,8 +103,9 @@ def gap_fix(gap: TrustGap) -> str:
     judge = gap.judge
     advice = render.safe(gap.advice)  # it names a certificate
     text = f"{advice[:1].upper()}{advice[1:]}."
-    if not gap.carried:
+    if not gap.carried:  # RFC 8446 4.4.2: each certificate is followed by the one that certifies it
         text += f" If that CA is an intermediate, the {judge.side} can instead send it after its certificate."
+    # RFC 5280 6.1: a path is validated from a trust anchor the verifier already holds, never one it was sent
     return (f"{text}\n\nNo repair of the chain helps: sending a CA never makes it trusted. In this app, "
             f"`{key_of('trust_file')}` trusts a file's CA certificates on this side for this session, and "
             f"`{key_of('trust')}` trusts a root the chain carries (nothing is written).")
@@ -338,7 +339,7 @@ class MtlsScreen(Screen[None]):
 
     def _bundle_name(self, workspace: Workspace) -> str:
         judge = workspace.session.judge
-        return f"{judge.bundle}, {render.safe_path(judge.trust_file)}" if judge is not None else "the trust anchors"
+        return f"{judge.bundle}, {render.safe_path(judge.trust_file, 30)}" if judge is not None else "the trust anchors"
 
     # --- showing ------------------------------------------------------------------------------------
 
@@ -383,7 +384,7 @@ class MtlsScreen(Screen[None]):
             judge = gap.judge
             return Text(f" · {render.safe(os.path.basename(judge.trust_file), 40)} lacks the {judge.side}'s CA: "
                         f"{key_of('trust_file')} adds one")
-        fixable = [name for name in SIDES if self._would_fix(name)]
+        fixable = [name for name in SIDES if self.repair_keys.why_not("fix_all", self.sides[name]) is None]
         if not fixable:
             return Text("")
         name = fixable[0]
@@ -391,13 +392,6 @@ class MtlsScreen(Screen[None]):
             return Text(f" · press {key_of('fix_all')} to fix the {name}'s chain", style="bold")
         return Text(f" · focus the {name}'s side ({key_of('focus_next')}) and press {key_of('fix_all')} to fix "
                     "its chain")
-
-    def _would_fix(self, name: str) -> bool:
-        active, self.active = self.active, name
-        try:
-            return self.repair_keys.why_not("fix_all") is None
-        finally:
-            self.active = active
 
     def _set_loading(self, workspaces: Sequence[Workspace], loading: bool) -> None:
         for workspace in workspaces:
