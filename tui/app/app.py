@@ -31,7 +31,7 @@ from .actions import bindings, palette
 from .files import FileKeys
 from .forest import Missing
 from .jobs import JobRunner
-from .keys import Where, key_of, named
+from .keys import KEY, Where, key_of, named
 from .live import LiveKeys, served_title
 from .live import facts as live_facts
 from .model import Workspace
@@ -338,6 +338,9 @@ class ChainDoctorApp(App[int]):
 
     def unavailable(self, name: str) -> str | None:
         """Why the key ``name`` would do nothing now (None: it would act); pressing it says so."""
+        key = KEY.get(name)
+        if key is None or not key.group.acts_on_chain:
+            return None  # help, lessons, quit...: they always do something
         if self.view is None:
             return "Nothing to act on yet: the chain is still being analysed."
         if name == "refetch" and not self.live_keys.available():
