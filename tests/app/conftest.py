@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from tui.app import make_app
@@ -42,6 +45,15 @@ async def settle(pilot: Pilot[object]) -> None:
         if not getattr(app, "busy", False) and not getattr(app.screen, "busy", False):
             break
     await pilot.pause()
+
+
+def screen_text(app: App[object]) -> str:
+    """What the terminal shows right now, as plain text (what a user can read without scrolling)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), color_system=None, record=True,
+                      legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
 
 
 @dataclass

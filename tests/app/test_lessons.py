@@ -11,6 +11,7 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Header
 
 from tests.app.conftest import FIXED_NOW, ROOTS, SAMPLES, SIZE, new_app, sample, settle
 from tests.app.test_hostile import write_hostile_bundle
@@ -282,6 +283,9 @@ async def test_lesson_7_mtls_then_the_demo_on_your_own_then_home() -> None:
         await step_done(pilot, app, 4)
         text = panel_text(app)
         assert "✓ Lesson complete" in text and "chaindoctor mtls" in text
+        header = screen.query_one(Header).screen_title  # the pair's verdict, not the main screen's
+        assert "OK" in header and "BROKEN" not in header
+        assert "mTLS pair OK" in str(screen.query_one("#pair-verdict").content)
         assert "press ctrl+n to open the demo's broken chain" in text
         # the closing exercise: the demo, fixed alone
         await pilot.press("ctrl+n")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
-from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, settle
+from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, screen_text, settle
 from tests.app.test_snapshots import press_then_settle
+from tui.app.keys import Where, keys_on
 from tui.app.mtls_app import MtlsApp, make_mtls_app
-from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, SaveScreen
+from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, OpenScreen, SaveScreen
+from tui.app.screens.glossary import GlossaryScreen
+from tui.app.screens.help import HelpScreen, help_text
 from tui.app.screens.mtls import MtlsScreen
 from tui.cli import build_parser, main
 from tui.cli.parse import pair_request_from
@@ -82,7 +86,7 @@ async def test_swapped_trust_shows_the_missing_issuer_on_the_server_side() -> No
         assert client is not None and client.codes() == {"missing-intermediate"}
         assert screen.sides["server"].report.verdict == "ok"  # type: ignore[union-attr]
         right = screen.pane("client").text
-        assert "✗ BROKEN — 1 error" in right and "missing-intermediate" in right and "press c" in right
+        assert "✗ BROKEN — 1 error" in right and "missing-intermediate" in right
         assert "⚠ missing: CN=mTLS Client Root CA" in right
         summary = str(screen.query_one("#pair-summary").content)
         assert "The server will reject the client's certificate: missing-intermediate" in summary
@@ -169,20 +173,148 @@ async def test_quit_asks_when_a_side_has_unsaved_repairs(tmp_path: Path) -> None
     assert app.return_code == 0
 
 
-async def test_complete_asks_before_fetching_and_can_go_without_network() -> None:
-    app = mtls_app(server_trust=SERVER_ROOT)
-    notes = record_notes(app)  # type: ignore[arg-type]
+async def test_a_private_ca_missing_from_a_trust_bundle_names_the_file_and_promises_no_chain_repair() -> None:
+    app = mtls_app(server_trust=SERVER_ROOT)  # the server's client-CA bundle holds only the server's own root
+    notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        screen_of(app).focus_side("client")
-        await pilot.press("c")
+        screen = screen_of(app)
+        screen.focus_side("client")
+        await pilot.pause()
+        right = screen.pane("client").text
+        assert "press c" not in right and "press f" not in right
+        verdict = str(screen.query_one("#pair-verdict").content)
+        assert "press f" not in verdict and "fix its chain" not in verdict
+        assert "server-root.pem lacks the client's CA: T adds one" in verdict  # the file to change, the key that helps
+        explain = screen.query_one("#pair-explain").text
+        assert SERVER_ROOT in explain and "ssl_client_certificate" in explain and "--roots" not in explain
+        assert "Press c" not in explain and "Press f" not in explain
+        assert screen.check_action("repair", ("complete",)) is None
+        assert screen.check_action("repair", ("fix_all",)) is None
+        assert screen.check_action("trust_file", ()) is True
+        await pilot.press("f")  # no chain repair helps: it says why, and changes nothing
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)  # the client root is only reachable through its AIA URL
-        await pilot.press("n")
+        assert "Nothing changed" not in notes.text()
+        assert SERVER_ROOT in notes.text() and subjects(app, "client") == [BILLING, CLIENT_CA]
+
+        await pilot.press("T")  # add a file's CA certificates to the server's client-CA bundle, for this session
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, OpenScreen)
+        dialog.query_one("#path", Input).value = CLIENT_ROOT
+        await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, MtlsScreen)
-        assert subjects(app, "client") == [BILLING, CLIENT_CA]
-        assert "Nothing changed" in notes.text()
+        assert screen.sides["client"].report.verdict == "ok"  # type: ignore[union-attr]  # analysed by now
+        assert "mTLS pair OK" in str(screen.query_one("#pair-verdict").content)
+        assert "CN=mTLS Client Root CA" in notes.text() and SERVER_ROOT in notes.text()
+        assert not screen.sides["client"].history.dirty  # the chain did not change: nothing to save
+
+
+async def test_every_key_that_would_do_nothing_on_a_side_says_why() -> None:
+    app = mtls_app(extra=("--host", "api.mtls.local"))  # a good pair: no repair has anything to do
+    notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        idle = [k for k in keys_on(Where.PAIR) if k.group.acts_on_chain and screen.unavailable(k.name)]
+        assert {k.name for k in idle} >= {"reorder", "complete", "drop_extras", "toggle_root", "fix_all", "undo",
+                                         "trust"}
+        for key in idle:
+            notes.items.clear()
+            await pilot.press(key.key)
+            await settle(pilot)
+            assert notes.items, f"{key.name} did nothing and said nothing"
+            assert app.screen is screen
+
+
+async def test_t_trusts_a_root_the_clients_chain_carries(tmp_path: Path) -> None:
+    carried = tmp_path / "client-with-root.pem"
+    carried.write_text(Path(CLIENT_CHAIN).read_text() + Path(CLIENT_ROOT).read_text())
+    app = mtls_app(server_trust=SERVER_ROOT, client_chain=str(carried))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert "untrusted-root" in screen.sides["client"].report.codes()  # type: ignore[union-attr]  # analysed by now
+        screen.focus_side("client")
+        await pilot.pause()
+        assert screen.check_action("trust", ()) is None  # the leaf is highlighted
+        await pilot.press("down", "down")  # the root, last in the client's served order
+        await pilot.pause()
+        assert screen.sides["client"].selected is not None
+        assert screen.sides["client"].selected.subject == "CN=mTLS Client Root CA"
+        assert "CN=mTLS Client Root CA" in screen.query_one("#pair-details").text
+        assert screen.check_action("trust", ()) is True
+        await pilot.press("t")
+        await settle(pilot)
+        assert "untrusted-root" not in screen.sides["client"].report.codes()  # type: ignore[union-attr]  # analysed by now
+
+
+async def test_help_glossary_and_the_highlighted_things_on_the_mtls_screen() -> None:
+    app = mtls_app(server_trust=SERVER_ROOT)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert "CN=api.mtls.local" in screen.query_one("#pair-details").text  # the server's leaf, highlighted
+        screen.focus_side("client")
+        await pilot.press("tab")  # the client's findings
+        await pilot.pause()
+        explain = screen.query_one("#pair-explain").text
+        assert "missing-intermediate" in explain and "See it with openssl" in explain
+        assert f"openssl verify -CAfile {SERVER_ROOT}" in explain
+        assert CLIENT_CA in screen.query_one("#pair-details").text  # the certificate at fault
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.where is Where.PAIR and "help (the mTLS screen)" in screen_text(app)
+        assert "trust a file's CA certificates on the focused side" in help_text(Where.PAIR).plain
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, GlossaryScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_l_on_the_standalone_mtls_screen_leaves_for_the_lessons() -> None:
+    app = mtls_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+    assert app.then_lessons and app.return_code == 0
+
+
+def test_launch_mtls_opens_the_lessons_after_l(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app as app_package
+    from tui.app import mtls_app as module
+
+    launched: list[bool] = []
+
+    def run(self: MtlsApp) -> None:
+        self.then_lessons = True
+
+    monkeypatch.setattr(MtlsApp, "run", run)
+    monkeypatch.setattr(app_package, "launch", lambda request, *, lessons=False: launched.append(lessons) or 0)
+    args = build_parser()["mtls"].parse_args(["--server-chain", SERVER_CHAIN, "--server-trust", CLIENT_ROOT,
+                                              "--client-chain", CLIENT_CHAIN, "--client-trust", SERVER_ROOT])
+    assert module.launch_mtls(pair_request_from(args)) == 0 and launched == [True]
+
+
+async def test_the_mtls_screen_is_usable_at_80x24() -> None:
+    app = mtls_app(server_trust=SERVER_ROOT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        for selector in ("#server", "#client", "#pair-details", "#pair-explain"):
+            region = screen.query_one(selector).region
+            assert region.width >= 20 and region.height >= 5, selector
+            assert region.bottom <= 23 and region.right <= 80, selector  # above the footer, on screen
+        for selector in ("#server .side-served", "#client .side-served", "#client .side-findings"):
+            assert screen.query_one(selector).region.height >= 3, selector
+        text = screen_text(app)
+        assert "? Help" in text and "q Quit" in text
 
 
 def test_mtls_app_flag_and_json_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:

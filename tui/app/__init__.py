@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pki.load import LoadError
@@ -26,8 +27,8 @@ def make_app(request: Request, *, lessons: bool = False, now: Clock | None = Non
     return ChainDoctorApp(open_session(request), now=now, lessons=lessons)
 
 
-def launch(request: Request, *, lessons: bool = False) -> int:
-    """Run the app; returns the exit status."""
+def launch(request: Request, *, lessons: bool = False, watchdog: bool = False) -> int:
+    """Run the app; returns the exit status. ``watchdog`` (the command line's): see :func:`run_to_the_end`."""
     try:
         app = make_app(request, lessons=lessons)
     except LoadError as exc:  # a PKCS#12 file without --password: ask, as the contract promises
@@ -39,14 +40,15 @@ def launch(request: Request, *, lessons: bool = False) -> int:
         app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
     if "-" in request.sources:
         _reattach_terminal()
-    return run_to_the_end(app)
+    return run_to_the_end(app, watchdog=watchdog)
 
 
-def run_to_the_end(app: App[int]) -> int:
-    """Run ``app`` and return its exit status; once it has given the terminal back, nothing (a job
-    blocked on a silent server, a FIFO) keeps the process alive longer than a moment.
+def run_to_the_end(app: App[int], *, then: Callable[[App[int]], int | None] | None = None,
+                   watchdog: bool = False) -> int:
+    """Run ``app`` and return its exit status (or, when ``then`` runs something after it, that one's).
 
-    For the command line only: the process ends within a second of the app, whatever runs after it.
+    With ``watchdog`` (for the command line only), once the terminal is given back nothing (a job blocked on
+    a silent server, a FIFO) keeps the process alive longer than a moment: it ends within a second.
     """
     from .threads import exit_watchdog
 
@@ -54,11 +56,15 @@ def run_to_the_end(app: App[int]) -> int:
     try:
         app.run()
         code = app.return_code or 0
+        follow = then(app) if then is not None else None
+        if follow is not None:
+            code = follow
     except Exception:
         code = 2  # the command line reports it as one line and exits 2
         raise
     finally:
-        exit_watchdog(code)
+        if watchdog:
+            exit_watchdog(code)
     return code
 
 

@@ -11,7 +11,7 @@ from .keys import KEYS, Key, Where
 
 def bindings(where: Where) -> list[Binding]:
     """The bindings of the screen ``where``, in table order, shown in its footer as the table says."""
-    return [Binding(k.key, k.run, k.label, show=k.in_footer(where)) for k in KEYS if k.bound_on(where)]
+    return [Binding(k.key, k.run, k.label, show=k.in_footer(where), id=k.name) for k in KEYS if k.bound_on(where)]
 
 
 def palette(where: Where = Where.MAIN) -> Iterator[tuple[Key, str]]:

@@ -13,33 +13,37 @@ from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, OptionList, TabbedContent, TabPane, Tree
+from textual.widgets import DataTable, Header, OptionList, TabbedContent, TabPane, Tree
 
 from ..pki.diagnose import Finding, Report
 from ..pki.history import History
 from ..pki.model import CertEntry
 from ..pki.session import Clock, Session, system_clock
 from ..pki.vocabulary import Role
-from . import clients, facts, render
+from . import clients, render
 from .actions import bindings, palette
 from .files import FileKeys, save_chain
 from .forest import Missing
 from .jobs import JobRunner
-from .keys import Where, key_of, named
+from .keys import KEY, Where, key_of, named
 from .live import LiveKeys, served_title
 from .live import facts as live_facts
 from .model import Workspace
+from .notices import notify_alone, say_why
 from .repairs import RepairKeys
 from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
+from .trust import TrustKeys
 from .view import View
 from .widgets.clients import ClientMatrix
 from .widgets.findbar import FindBar
+from .widgets.footer import KeyFooter
 from .widgets.live import LiveBar
 from .widgets.panes import TextPane, VerdictBar
 from .widgets.signer_tree import Item, SignerTree
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from .lessons.tutor import Tutor
 
 CLIENTS_TAB = "Who accepts"  # the tab; the pane inside says "Who accepts this chain"
+NARROW = 100  # columns: below this the screen gets the class -narrow (the lessons' layout uses it)
 
 
 class ChainDoctorApp(App[int]):
@@ -69,6 +74,7 @@ class ChainDoctorApp(App[int]):
         self.file_keys = FileKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.live_keys = LiveKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.workbench = WorkbenchKeys(self, self.jobs, self.workspace, self._show, self._restore)
+        self.trust_keys = TrustKeys(self, self.jobs, lambda: self.workspace, self._show)
         self.lessons_first = lessons  # `chaindoctor learn`: lesson 1 opens after the first analysis
         self._tutor: Tutor | None = None
         self._bindings_pending = False
@@ -139,7 +145,7 @@ class ChainDoctorApp(App[int]):
             explain.border_title = "What it means"
             yield explain
         yield FindBar(id="find")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = render.safe_path(self.session.label)
@@ -202,7 +208,7 @@ class ChainDoctorApp(App[int]):
         if view.ok:
             trusted = report.path is not None and report.path.trusted
             text.append(" · complete, in order and trusted" if trusted else "")
-        elif any(f.fix for f in report.findings):
+        elif self.repair_keys.available("fix_all"):  # only a key that would change something is named
             text.append(f" · press {key_of('fix_all')} to fix all", style="bold")
         claim = clients.claim(view)  # what the client matrix says, nothing it does not
         if claim.plain:
@@ -215,7 +221,10 @@ class ChainDoctorApp(App[int]):
         OCSP staple (its issuer and time)."""
         session = self.session
         self.query_one(LiveBar).show(live_facts(session.live, report))
-        self.query_one(ServedOrder).border_title = served_title(session.live, session.bundle)
+        title = served_title(session.live, session.bundle)
+        if self.history.can_undo:  # repaired: the table shows what saving writes, no longer the file
+            title = "Served order (as it will be saved)" if self.history.dirty else "Served order (as saved)"
+        self.query_one(ServedOrder).border_title = title
 
     def _show_clients(self, view: View) -> None:
         """The client matrix, and its tab's label with how many verifiers refuse."""
@@ -239,7 +248,9 @@ class ChainDoctorApp(App[int]):
                            style="green"))
             return
         entry = self.view.entry(finding.certificates[0]) if self.view is not None and finding.certificates else None
-        pane.show(render.explanation(finding, self._commands(finding.code), entry))
+        repairable = finding.fix is not None and self.repair_keys.applies(finding.fix)
+        pane.show(render.explanation(finding, render.commands_for(finding.code, self.session), entry,
+                                     repairable=repairable))
 
     def _explain_row(self, key: str | None) -> None:
         """Explain the findings table's row ``key``: one finding, or a group of findings of one code."""
@@ -250,17 +261,10 @@ class ChainDoctorApp(App[int]):
             return
         first = group[0]
         entry = self.view.entry(first.certificates[0]) if self.view is not None and first.certificates else None
-        self.query_one("#explain", TextPane).show(
-            render.group_explanation(group, render.explanation(first, self._commands(first.code), entry)))
-
-    def _commands(self, code: str) -> list[str]:
-        try:
-            from ..pki.explain import openssl_commands
-
-            files = self.session.openssl_files()
-            return list(openssl_commands(code, **files))  # type: ignore[arg-type]  # exactly its keywords
-        except Exception:  # noqa: BLE001 - an explanation without commands is still useful
-            return []
+        repairable = first.fix is not None and self.repair_keys.applies(first.fix)
+        self.query_one("#explain", TextPane).show(render.group_explanation(
+            group, render.explanation(first, render.commands_for(first.code, self.session), entry,
+                                      repairable=repairable)))
 
     # --- the details pane follows the focused pane's cursor ------------------------------------
 
@@ -275,7 +279,7 @@ class ChainDoctorApp(App[int]):
             target = widget.cursor_target()
             if isinstance(target, Missing):
                 self.workspace.selected = None
-                self._details(render.missing_details(target))
+                self._details(render.missing_details(target, complete=bool(self.repair_keys.available("complete"))))
                 self._highlighted()
                 return
             if target is not None:
@@ -407,25 +411,36 @@ class ChainDoctorApp(App[int]):
         key = named(action, parameters)
         if key is None or not key.group.acts_on_chain or self.busy:
             return True  # pressed during a job, a key that acts on the chain runs after it
-        return True if self._available(key.name) else None
+        return None if self.unavailable(key.name) else True
 
-    def _available(self, action: str) -> bool:
-        view = self.view
-        if view is None:
-            return False
-        repair = self.repair_keys.available(action)
-        if repair is not None:
-            return repair
-        if action == "refetch":
-            return self.live_keys.available()
-        if action == "trust":
-            entry = self.selected
-            return entry is not None and view.report.is_self_signed(entry) and not view.report.is_anchor(entry)
-        if action == "export":
-            return self.selected is not None
-        if action == "changes":
-            return self.history.current is not self.history.base
-        return True
+    def unavailable(self, name: str) -> str | None:
+        """Why the key ``name`` would do nothing now (None: it would act); pressing it says so."""
+        key = KEY.get(name)
+        if key is None or not key.group.acts_on_chain:
+            return None  # help, lessons, quit...: they always do something
+        if self.view is None:
+            return "Nothing to act on yet: the chain is still being analysed."
+        if name == "refetch" and not self.live_keys.available():
+            return (f"Nothing to fetch again: {key_of('refetch')} connects to a live source (HOST:PORT), and this "
+                    "chain came from a file.")
+        if name == "export" and self.selected is None:
+            return f"Nothing to export: highlight a certificate first ({key_of('export')} exports the highlighted one)."
+        if name == "changes" and self.history.current is self.history.base:
+            return "No changes to show: no repair is in effect."
+        return self.repair_keys.why_not(name) or self.trust_keys.why_not(name)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.screen is self.default_screen:
+            say_why(self, self, Where.MAIN, event.key)  # before the key runs: a key that would do nothing says why
+        await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """One short notice at a time (see :mod:`~tui.app.notices`)."""
+        notify_alone(self, message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.default_screen.set_class(event.size.width < NARROW, "-narrow")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -456,24 +471,10 @@ class ChainDoctorApp(App[int]):
 
     def action_trust(self) -> None:
         """``t``: the highlighted self-signed root becomes a trust anchor for this session."""
-        if self.jobs.defer("trust"):
-            return
-        workspace, entry = self.workspace, self.selected
-        if entry is None or workspace.view is None:
-            return
-        workspace.session.trust_root(entry)
-        workspace.forget()
-        name = render.safe(facts.short_name(entry), 80)
-
-        def shown(workspace: Workspace, view: View) -> None:
-            self._show(workspace, view)
-            self.notify(f"'{name}' is a trust anchor for this session (it is not added to any system store).",
-                        title="Trusted", markup=False)
-
-        self.jobs.show_current((workspace,), "Re-checking with the new trust anchor…", shown)
+        self.trust_keys.trust_root()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(Where.MAIN))
 
     def action_lessons(self) -> None:
         from .lessons.menu import LessonsScreen

@@ -17,7 +17,8 @@ from enum import StrEnum
 
 from ..pki.vocabulary import Repair
 
-__all__ = ["KEY", "KEYS", "Group", "Key", "Where", "key_for", "key_of", "keys_on", "named"]
+__all__ = ["FOOTER_KEEP", "FOOTER_ORDER", "KEY", "KEYS", "REPAIR_WORDS", "Group", "Key", "Where", "bound_to",
+           "footer_rank", "key_for", "key_of", "keys_on", "named", "press_to"]
 
 
 class Group(StrEnum):
@@ -98,7 +99,7 @@ KEYS: tuple[Key, ...] = (
         "Complete the chain", (Repair.COMPLETE,), BOTH),
     Key("drop_extras", "x", "Extras", "drop extra and duplicate certificates (on no path from the leaf)", R,
         "Drop extras and duplicates", (Repair.DROP_EXTRAS,), BOTH),
-    Key("toggle_root", "r", "Root", "drop the trust anchor from the chain / put it back", R,
+    Key("toggle_root", "r", "Root", "drop the trust anchor from the chain / put back a root you dropped", R,
         "Drop / put back the root", (Repair.DROP_ROOT, Repair.KEEP_ROOT), BOTH),
     Key("fix_all", "f", "Fix all", "fix all: complete, drop extras and the root, reorder", R,
         "Fix all", (Repair.FIX_ALL,), BOTH),
@@ -107,32 +108,33 @@ KEYS: tuple[Key, ...] = (
     Key("save", "s", "Save", "save the chain as PEM (Enter saves; asks before overwriting)", Group.FILES,
         "Save the chain", on=BOTH),
     Key("copy", "y", "Copy", "copy the chain as PEM (never a private key)", Group.FILES, "Copy the chain"),
-    Key("paste", "p", "Paste", "paste a bundle from the clipboard", Group.FILES, "Paste a bundle",
-        footer=NOWHERE),
-    Key("open", "O", "Open", "open a file", Group.FILES, "Open a file", footer=NOWHERE),
+    Key("paste", "p", "Paste", "paste a bundle from the clipboard", Group.FILES, "Paste a bundle"),
+    Key("open", "O", "Open", "open a file", Group.FILES, "Open a file"),
     Key("add", "a", "Add", "add a file's certificates to the bundle (the current ones stay)", Group.FILES,
-        "Add a file's certificates", footer=NOWHERE),
+        "Add a file's certificates"),
     Key("export", "e", "Export", "export the highlighted certificate (PEM or DER to a file, or copy its PEM or "
-        "fingerprint)", Group.FILES, "Export the highlighted certificate", footer=NOWHERE),
+        "fingerprint)", Group.FILES, "Export the highlighted certificate"),
     Key("refetch", "R", "Refetch", "fetch the chain again from a live source", Group.CHAIN,
         "Fetch the chain again"),
     Key("trust", "t", "Trust", "trust the highlighted self-signed root for this session", Group.CHAIN,
-        "Trust the highlighted root"),
+        "Trust the highlighted root", on=BOTH),
+    Key("trust_file", "T", "Trust file", "trust a file's CA certificates on the focused side, for this session "
+        "(the file to change is named)", Group.CHAIN, "Trust a file's CA certificates", on=PAIR),
     Key("changes", "d", "Changes", "the chain before and after your repairs: what moved, was added or dropped",
-        Group.CHAIN, "Show the changes", footer=NOWHERE),
+        Group.CHAIN, "Show the changes"),
     Key("settings", "S", "Settings", "settings for this session: trust anchors, search paths, host, purpose, "
-        "time, AIA consent", Group.CHAIN, "Settings", footer=NOWHERE),
+        "time, AIA consent", Group.CHAIN, "Settings"),
     Key("find", "slash", "Find", "find a certificate by name, fingerprint or serial, in the tree and the tables",
-        Group.APP, "Find a certificate", footer=NOWHERE),
-    Key("lessons", "l", "Lessons", "lessons: learn TLS chains step by step", Group.LEARNING, "Lessons",
-        footer=NOWHERE),
+        Group.APP, "Find a certificate"),
+    Key("lessons", "l", "Lessons", "lessons: learn TLS chains step by step", Group.LEARNING, "Lessons", on=BOTH),
     Key("glossary", "g", "Glossary", "glossary: look up a word (the highlighted finding's words first)",
-        Group.LEARNING, footer=NOWHERE),
+        Group.LEARNING, on=BOTH),
     Key("next_lesson", "ctrl+n", "Next lesson", "in a lesson: the next lesson (skips this one)", Group.LEARNING,
-        footer=NOWHERE, action="lesson('next')"),
+        on=BOTH, footer=NOWHERE, action="lesson('next')"),
     Key("restart_lesson", "ctrl+g", "Restart the lesson", "in a lesson: start it again", Group.LEARNING,
-        footer=NOWHERE, action="lesson('restart')"),
-    Key("help", "question_mark", "Help", "help: every key, and the glossary", Group.APP, "Help and glossary"),
+        on=BOTH, footer=NOWHERE, action="lesson('restart')"),
+    Key("help", "question_mark", "Help", "help: every key, and the glossary", Group.APP, "Help and glossary",
+        on=BOTH),
     Key("back", "escape", "Back", "back to the main screen (asks when repairs are not saved)", Group.APP, on=PAIR),
     Key("quit", "q", "Quit", "quit (asks when repairs are not saved)", Group.APP, on=BOTH),
     Key("focus_next", "tab", "Next pane", "move between the panes", Group.APP, on=BOTH, footer=PAIR, textual=True,
@@ -161,6 +163,42 @@ def key_of(name: str) -> str:
 def key_for(repair: Repair) -> str:
     """The app key that performs ``repair``."""
     return next(k.shown for k in KEYS if repair in k.repairs)
+
+
+REPAIR_WORDS: dict[Repair, str] = {
+    Repair.REORDER: "reorder the chain", Repair.COMPLETE: "complete the chain", Repair.DROP_EXTRAS: "drop the extras",
+    Repair.DROP_ROOT: "drop the root", Repair.KEEP_ROOT: "put the root back", Repair.FIX_ALL: "fix all",
+}
+"""What each repair does, in the words of its key's help line (for "press r to drop the root")."""
+
+
+def press_to(repair: Repair) -> str:
+    """``press r to drop the root``: the key that performs ``repair`` and what it does."""
+    return f"press {key_for(repair)} to {REPAIR_WORDS[repair]}"
+
+
+FOOTER_KEEP = ("help", "quit")
+"""The keys every footer shows, however narrow the screen."""
+
+FOOTER_ORDER: tuple[str, ...] = (
+    "help", "quit", "fix_all", "undo", "save", "reorder", "complete", "drop_extras", "toggle_root", "back",
+    "focus_next", "trust", "trust_file", "settings", "find", "copy", "open", "paste", "add", "export", "changes",
+    "lessons", "glossary", "refetch", "redo",
+)
+"""Which keys a narrow footer keeps first: help and quit at any width, then the repairs, then the rest.
+A key not named here comes after these; a key that would do nothing now is dropped before any that acts."""
+
+
+def footer_rank(name: str) -> int:
+    """The key ``name``'s place in :data:`FOOTER_ORDER` (unlisted keys after the listed, in table order)."""
+    if name in FOOTER_ORDER:
+        return FOOTER_ORDER.index(name)
+    return len(FOOTER_ORDER) + next((i for i, k in enumerate(KEYS) if k.name == name), len(KEYS))
+
+
+def bound_to(where: Where, key: str) -> Key | None:
+    """The key of the table that Textual's key name ``key`` runs on the screen ``where``, if any."""
+    return next((k for k in KEYS if k.bound_on(where) and key in k.key.split(",")), None)
 
 
 def keys_on(where: Where) -> tuple[Key, ...]:

@@ -13,8 +13,8 @@ from datetime import datetime
 from textual.message import Message
 
 from ..pki.diagnose import Report
-from ..pki.history import History
 from ..pki.endpoints import LiveChain
+from ..pki.history import History
 from ..pki.model import Bundle, CertEntry
 from ..pki.session import Clock, Session
 from .view import View, make_view

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ..pki.diagnose import CertFacts, Finding, Report
 from ..pki.model import CertEntry
+from ..pki.session import Session
 from ..pki.text import inert, shorten
 from ..pki.vocabulary import Repair, Role, Severity, Validity
 from . import facts
 from .forest import Missing
-from .keys import key_for, key_of
+from .keys import REPAIR_WORDS, key_for, key_of
 
 NAME_WIDTH = 60
 ANCHOR = "anchor"  # what the panes call a certificate that comes from the trust store, not the bundle
@@ -86,15 +88,31 @@ def hint_label(kind: str, where: str) -> Text:
 
 
 class Fields:
-    """Name/value rows with a hanging indent (long fingerprints wrap under their value)."""
+    """Name/value rows with a hanging indent (long fingerprints wrap under their value); in a narrow pane
+    each name stands above its value, so the values keep the width."""
+
+    STACK_BELOW = 30  # columns: narrower than this, names go above their values
 
     def __init__(self) -> None:
-        self.grid = Table.grid(padding=(0, 1))
-        self.grid.add_column(style="bold", no_wrap=True)
-        self.grid.add_column(overflow="fold")
+        self.rows: list[tuple[str, Text]] = []
 
     def add(self, name: str, value: str | Text, style: str = "") -> None:
-        self.grid.add_row(name, value if isinstance(value, Text) else Text(value, style=style))
+        self.rows.append((name, value if isinstance(value, Text) else Text(value, style=style)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= self.STACK_BELOW:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for name, value in self.rows:
+                grid.add_row(name, value)
+            yield grid
+            return
+        for name, value in self.rows:
+            yield Text(name, style="bold")
+            folded = value.copy()
+            folded.overflow = "fold"
+            yield Padding(folded, (0, 0, 0, 2))
 
 
 def details(entry: CertEntry, report: Report, role: Role | None) -> Group:
@@ -139,10 +157,11 @@ def details(entry: CertEntry, report: Report, role: Role | None) -> Group:
     rows.add("CRL", safe(", ".join(crls)) if crls else "—")
     rows.add("loaded from", safe(entry.origin.label))
     head = Text(safe(facts.short_name(entry)), style="bold")
-    return Group(head, rows.grid, Text(""), Text(entry.pem.rstrip("\n"), style="dim"))
+    return Group(head, rows, Text(""), Text(entry.pem.rstrip("\n"), style="dim"))
 
 
-def missing_details(node: Missing) -> Text:
+def missing_details(node: Missing, *, complete: bool = True) -> Text:
+    """The missing issuer's card; ``complete``: the complete key would look for it (say so)."""
     out = Text()
     out.append("Missing issuer\n", style="bold red")
     out.append(safe(node.issuer) + "\n")
@@ -161,7 +180,8 @@ def missing_details(node: Missing) -> Text:
     if not node.aia and not node.found_in:
         out.append("No AIA URL and nothing in the search pool: ask the CA for its intermediate, or "
                    "pass it with --search.\n")
-    out.append(f"\nPress {key_of('complete')} to complete the chain.\n", style="italic")
+    if complete:
+        out.append(f"\nPress {key_of('complete')} to {REPAIR_WORDS[Repair.COMPLETE]}.\n", style="italic")
     return out
 
 
@@ -187,11 +207,13 @@ def finding_cells(finding: Finding, report: Report, entry: CertEntry | None) -> 
 
 
 def fix_hint(finding: Finding) -> str:
-    """``Press o to reorder, or f to fix everything.`` for a finding a repair addresses; "" otherwise."""
+    """``Press o to reorder the chain, or f to fix all.`` for a finding a repair addresses; "" otherwise."""
     repair = finding.fix
     if repair is None:
         return ""
-    return f"Press {key_for(repair)} to {repair}, or {key_for(Repair.FIX_ALL)} to fix everything."
+    fix_all = Repair.FIX_ALL
+    return (f"Press {key_for(Repair(repair))} to {REPAIR_WORDS[Repair(repair)]}, "
+            f"or {key_for(fix_all)} to {REPAIR_WORDS[fix_all]}.")
 
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -209,27 +231,34 @@ def prose(text: str) -> Text:
     return out
 
 
-def explanation(finding: Finding, commands: list[str], entry: CertEntry | None) -> Text:
-    """The highlighted finding: its message, then what it means, why it breaks, the fix and openssl."""
+def explanation(finding: Finding, commands: list[str], entry: CertEntry | None, *, repairable: bool = True,
+                fix: str | None = None) -> Text:
+    """The highlighted finding: its message, then what it means, why it breaks, the fix and openssl.
+
+    ``repairable``: the key of its repair would change the chain now (else no "Press X" line); ``fix``
+    is what to do about this very finding when the code's own text does not fit it (a trust bundle that
+    lacks a CA): it replaces the code's title, "What it means" and "How to fix it".
+    """
     out = Text()
     sev = finding.severity
     out.append(f"{SEVERITY_MARK[sev]} {finding.code}", style=SEVERITY_STYLE[sev])
     from ..pki.explain import EXPLANATIONS  # the texts load on first use, not for the first paint
 
     info = EXPLANATIONS.get(finding.code)
-    if info is not None:
+    if info is not None and fix is None:
         out.append(f" — {info.title}", style="bold")
     out.append("\n\n")
     out.append(safe(finding.message) + "\n")
     if entry is not None:
         out.append(f"at fault: {safe(entry.subject, 120)}\n", style="dim")
-    hint = fix_hint(finding)
+    hint = fix_hint(finding) if repairable else ""
     if hint:
         out.append(f"\n{hint}\n", style="bold green")
     if info is None:
         return out
-    for title, body in (("What it means", info.meaning), ("Why clients fail", info.why_it_breaks),
-                        ("How to fix it", info.fix)):
+    sections = ((("What it means", info.meaning),) if fix is None else ()) + (
+        ("Why clients fail", info.why_it_breaks), ("How to fix it", info.fix if fix is None else fix))
+    for title, body in sections:
         out.append(f"\n{title}\n", style="bold underline")
         out.append_text(prose(body))
         out.append("\n")
@@ -239,6 +268,16 @@ def explanation(finding: Finding, commands: list[str], entry: CertEntry | None) 
             out.append("$ " + safe(command) + "\n", style="cyan")
     out.append_text(glossary_links(info.glossary))
     return out
+
+
+def commands_for(code: str, session: Session) -> list[str]:
+    """The explanation's openssl commands for ``code``, with the session's own file names."""
+    try:
+        from ..pki.explain import openssl_commands
+
+        return list(openssl_commands(code, **session.openssl_files()))  # type: ignore[arg-type]  # its keywords
+    except Exception:  # noqa: BLE001 - an explanation without commands is still useful
+        return []
 
 
 def glossary_links(keys: tuple[str, ...]) -> Text:

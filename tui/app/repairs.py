@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-
 from typing import Any
 
 from rich.text import Text
@@ -14,11 +13,15 @@ from textual.screen import Screen
 from ..pki import aia, fixes, httpget
 from ..pki.diagnose import Report
 from ..pki.fixes import RepairContext
+from ..pki.graph import Sig, check_signature
+from ..pki.history import History
 from ..pki.model import Bundle
-from ..pki.vocabulary import Repair
+from ..pki.peer import trust_gap
+from ..pki.session import Session
+from ..pki.vocabulary import PathEnd, Repair
 from . import facts, render
 from .jobs import JobRunner, Outcome
-from .keys import KEY, Group, Key, key_of
+from .keys import KEY, Group, Key, Where, key_of
 from .model import Workspace
 from .screens.dialogs import ConfirmScreen, open_dialog
 from .view import View
@@ -80,31 +83,82 @@ def network_detail(plan: fixes.NetworkPlan, ctx: RepairContext) -> Text:
     return out
 
 
-def root_repair(report: Report) -> Repair | None:
-    """Drop the root when the anchor is in the chain, keep (put back) the root when it could be."""
+def root_repair(report: Report, history: History) -> Repair | None:
+    """Drop the root when the anchor is in the chain; put it back only when a repair in effect dropped it."""
     path = report.path
     if path is None or not path.trusted or len(path.certs) < 2 or not report.is_self_signed(path.top):
         return None
-    return Repair.DROP_ROOT if report.in_bundle(path.top) else Repair.KEEP_ROOT
+    top = path.top
+    if report.in_bundle(top):
+        return Repair.DROP_ROOT
+    dropped = any(e.sha256 == top.sha256 for done in history.repairs for e in done.removed)
+    return Repair.KEEP_ROOT if dropped else None
 
 
-def repair_of(key: Key, report: Report | None) -> Repair | None:
+def repair_of(key: Key, report: Report | None, history: History) -> Repair | None:
     """The repair ``key`` performs on the chain of ``report`` (the root key drops or puts back)."""
     if len(key.repairs) == 1:
         return key.repairs[0]
-    return root_repair(report) if report is not None and key.repairs else None
+    return root_repair(report, history) if report is not None and key.repairs else None
 
 
-def repair_applies(key: Key, report: Report) -> bool:
-    """Whether repair key ``key`` would change the chain of ``report``."""
-    repair = repair_of(key, report)
+def can_complete(report: Report, session: Session) -> bool:
+    """Whether completing could find the missing issuer: in the search pool, or through AIA (after asking)."""
+    path = report.path
+    if path is None or path.trusted or path.end != PathEnd.MISSING:
+        return False
+    top = path.top
+    if aia.aia_urls(top.cert):
+        return True
+    pool = session.search
+    return pool is not None and any(check_signature(top, c) is Sig.OK for c in pool.candidates(top))
+
+
+def repair_applies(key: Key, report: Report, session: Session) -> bool:
+    """Whether repair key ``key`` would change the chain of ``report`` (in ``session``)."""
+    repair = repair_of(key, report, session.history)
     if repair is None:
         return False
-    if repair is Repair.FIX_ALL:
-        return any(f.fix for f in report.findings)
     if repair in (Repair.DROP_ROOT, Repair.KEEP_ROOT):
         return True  # root_repair found the anchor to drop or to put back
-    return any(f.fix == repair for f in report.findings)
+    fixes_found = {f.fix for f in report.findings if f.fix is not None}
+    if Repair.COMPLETE in fixes_found and not can_complete(report, session):
+        fixes_found.discard(Repair.COMPLETE)  # nowhere to find the issuer: completing would change nothing
+    return bool(fixes_found) if repair is Repair.FIX_ALL else repair in fixes_found
+
+
+def idle_reason(key: Key, report: Report, session: Session, where: Where) -> str:
+    """Why repair key ``key`` would change nothing in the chain of ``report`` (a short notice)."""
+    name, path = key.name, report.path
+    gap = trust_gap(report, session.judge) if session.judge is not None else None
+    if gap is not None and name in ("complete", "fix_all"):
+        trust = KEY["trust_file"]
+        now = f" {trust.shown} does that for this session." if where in trust.on else ""
+        return f"No repair of the chain adds trust: {gap.advice}.{now}"
+    if report.leaf is None or path is None:
+        return "Nothing to repair: no leaf certificate (this looks like a trust bundle)."
+    if name == "reorder":
+        if not report.bundle.ordered:
+            return "Nothing to reorder: PKCS#7 and PKCS#12 files hold unordered sets."
+        return "Nothing to reorder: the leaf comes first and each certificate is followed by its issuer."
+    if name == "drop_extras":
+        return "No extra or duplicate certificate to drop."
+    if name == "toggle_root":
+        if not path.trusted:
+            return "The chain reaches no trust anchor: no root to drop or put back."
+        return ("The chain does not carry its root (clients have it already), and no root was dropped here: "
+                "nothing to drop or put back.")
+    if path.trusted and name == "complete":
+        return "Nothing to complete: the chain reaches a trust anchor."
+    if name == "complete":
+        if path.end == PathEnd.SELF_SIGNED:
+            return (f"Nothing to complete: the chain ends at the untrusted root '{render.safe(path.top.subject, 80)}'"
+                    f"; {key_of('trust')} trusts it for this session.")
+        return "Nothing to complete: the missing issuer is in no search path and its certificate names no AIA URL."
+    left = sorted({f.code for f in report.errors})
+    if left:
+        return f"No repair of the chain fixes what is left ({', '.join(left)}): see its explanation."
+    return "Nothing to fix: no finding a repair addresses."
 
 
 def repair_status(repair: Repair, ctx: RepairContext) -> str:
@@ -146,9 +200,9 @@ class RepairKeys:
     """
 
     def __init__(self, host: App[Any] | Screen[Any], jobs: JobRunner, target: Callable[[], Workspace], show: Show, *,
-                 missing: str, named: Callable[[Workspace], str] | None = None) -> None:
+                 missing: str, named: Callable[[Workspace], str] | None = None, where: Where = Where.MAIN) -> None:
         self.host, self.jobs, self.target, self.show = host, jobs, target, show
-        self.missing, self.named = missing, named
+        self.missing, self.named, self.where = missing, named, where
 
     @property
     def app(self) -> App[Any]:
@@ -159,13 +213,30 @@ class RepairKeys:
         key = KEY.get(name)
         if key is None or key.group is not Group.REPAIRS:
             return None
-        workspace = self.target()
+        return self.why_not(name) is None
+
+    def applies(self, repair: Repair | str) -> bool:
+        """Whether the key that performs ``repair`` (a finding's ``fix``) would change anything now."""
+        return next((self.why_not(k.name) is None for k in KEY.values() if Repair(repair) in k.repairs), False)
+
+    def why_not(self, name: str, workspace: Workspace | None = None) -> str | None:
+        """Why the repair key ``name`` would change nothing now (on ``workspace``, by default the target's);
+        None when it would, or when it is no repair key."""
+        key = KEY.get(name)
+        if key is None or key.group is not Group.REPAIRS:
+            return None
+        workspace = workspace or self.target()
+        history = workspace.history
         if name == "undo":
-            return workspace.history.can_undo
+            return None if history.can_undo else "Nothing to undo: no repair is in effect."
         if name == "redo":
-            return workspace.history.can_redo
+            return None if history.can_redo else "Nothing to redo: no repair was undone."
         report = workspace.report
-        return report is not None and repair_applies(key, report)
+        if report is None:
+            return "Nothing to repair yet: the chain is still being analysed."
+        if repair_applies(key, report, workspace.session):
+            return None
+        return idle_reason(key, report, workspace.session, self.where)
 
     def press(self, name: str) -> None:
         """The repair key ``name`` was pressed (while a job runs, it runs afterwards)."""
@@ -175,7 +246,7 @@ class RepairKeys:
         if name in ("undo", "redo"):
             self._step(workspace, undo=name == "undo")
             return
-        repair = repair_of(KEY[name], workspace.report)
+        repair = repair_of(KEY[name], workspace.report, workspace.history)
         if repair is not None:
             self._repair(workspace, repair)
 

@@ -7,9 +7,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .app import ChainDoctorApp
 from ..pki.request import Request
 from ..pki.session import open_session
+from .app import ChainDoctorApp
 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

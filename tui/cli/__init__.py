@@ -49,8 +49,8 @@ def dispatch(argv: list[str]) -> int:
     from ..app import launch
 
     if command == "learn":
-        return launch(parse_request([]), lessons=True)
-    return launch(request_from(args))
+        return launch(parse_request([]), lessons=True, watchdog=True)
+    return launch(request_from(args), watchdog=True)
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -20,7 +20,7 @@ def run_mtls(args: argparse.Namespace) -> int:
             raise UsageError("--app and --json exclude each other")
         from ..app.mtls_app import launch_mtls
 
-        return launch_mtls(request)
+        return launch_mtls(request, watchdog=True)
     pair = open_pair(request)
     result = check_pair(pair, system_clock())
     if args.json:

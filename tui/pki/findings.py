@@ -15,6 +15,7 @@ class Finding(NamedTuple):
     code: str
     certificates: tuple[str, ...]
     message: str
+    fixable: bool = True  # False: the code's repair cannot address this one (e.g. a trust bundle lacks a CA)
 
     @property
     def severity(self) -> str:
@@ -22,7 +23,8 @@ class Finding(NamedTuple):
 
     @property
     def fix(self) -> str | None:
-        return FIX_FOR.get(self.code)
+        """The repair that addresses this finding (the JSON ``fix``), None when no repair of the chain does."""
+        return FIX_FOR.get(self.code) if self.fixable else None
 
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "severity": self.severity, "certificates": list(self.certificates),

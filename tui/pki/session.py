@@ -19,6 +19,7 @@ from .diagnose import Policy, Report, diagnose
 from .history import History
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
+from .peer import Judge, explain_trust
 from .request import PairRequest, Request
 from .sources import bundle_from_live, load_sources
 from .stores import CertPool, TrustStore, load_trust, search_pool, system_bundle_path
@@ -59,6 +60,7 @@ class Session:
     default_host: str | None = None  # the HOST of the first live SOURCE, when the request names none
     live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
     notes: list[str] = field(default_factory=list)  # what loading skipped (e.g. unreadable files in --search)
+    judge: Judge | None = None  # one side of an mTLS pair: the other side's trust bundle file judges this chain
     history: History = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,8 @@ class Session:
             from .livecheck import add_live_findings
 
             add_live_findings(report, live)
+        if self.judge is not None:  # an mTLS side: a missing CA is the trust bundle's to add, not the chain's
+            explain_trust(report, self.judge)
         return report
 
     def check(self, now: datetime) -> tuple[Report, list[str]]:
@@ -148,6 +152,25 @@ class Session:
         judging = self.prepare(request)
         self.adopt(judging)
         return judging
+
+    def trust_file(self, path: str) -> list[CertEntry]:
+        """Add the CA certificates of the file ``path`` to the trust anchors for this session only.
+
+        Returns the ones added (already trusted ones are left out); LoadError with one line when the file
+        cannot be read, ValueError when it holds no CA certificate.
+        """
+        loaded = load_file(path, password=self.request.password)
+        cas = [e for e in loaded.certs if e.is_ca]
+        if not cas:
+            raise ValueError(f"{path}: holds no CA certificate" + (
+                f" ({len(loaded.certs)} certificate(s), none of them a CA)" if loaded.certs else ""))
+        new = [e for e in {e.sha256: e for e in cas}.values() if not self.trust.is_anchor(e)]
+        anchors = [CertEntry(e.cert, e.der, Origin(path, e.origin.line, container="store")) for e in new]
+        if anchors:
+            self.trust = self.trust.with_extra(anchors)
+            self.trusted_here.extend(new)
+            self.extra_anchors.extend(anchors)
+        return new
 
     def openssl_files(self) -> dict[str, str | int]:
         """The user's own names for the openssl commands of the explanations."""
@@ -316,10 +339,12 @@ def open_pair(request: PairRequest) -> Pair:
                      request=base.replace(sources=(request.server_chain,), roots=(request.client_trust,),
                                           host=request.host, system_roots=False),
                      source_file=request.server_chain, label=request.server_chain,
-                     roots_file=request.client_trust, allow_network=request.aia)
+                     roots_file=request.client_trust, allow_network=request.aia,
+                     judge=Judge("server", request.client_trust))
     client = Session(chains[1], trusts[1], Policy(purpose=Purpose.CLIENT, at=request.at),
                      request=base.replace(sources=(request.client_chain,), roots=(request.server_trust,),
                                           purpose=Purpose.CLIENT, system_roots=False),
                      source_file=request.client_chain, label=request.client_chain,
-                     roots_file=request.server_trust, allow_network=request.aia)
+                     roots_file=request.server_trust, allow_network=request.aia,
+                     judge=Judge("client", request.server_trust))
     return Pair(server, client, request)

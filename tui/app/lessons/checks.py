@@ -12,7 +12,7 @@ from ..forest import Missing
 from ..screens.glossary import GlossaryScreen
 from ..screens.mtls import MtlsScreen
 from ..widgets.signer_tree import SignerTree
-from ..widgets.tables import FindingsTable, ServedOrder
+from ..widgets.tables import NOT_NEXT, FindingsTable, ServedOrder
 
 if TYPE_CHECKING:
     from ..app import ChainDoctorApp
@@ -138,10 +138,11 @@ def on_missing_node(probe: Probe, memory: Memory) -> bool:
 
 
 def on_order_break(probe: Probe, memory: Memory) -> bool:
-    """The served order has the focus and its highlight is on the row marked 'not signed by the next'."""
-    view = probe.app.view
-    return (probe.pane == "served" and view is not None and view.break_index is not None
-            and probe.served_row == view.break_index)
+    """The served order has the focus and its highlight is on a row marked 'not signed by the next'."""
+    row = probe.served_row
+    if probe.pane != "served" or row is None:
+        return False
+    return NOT_NEXT in str(probe.app.query_one(ServedOrder).get_row_at(row)[1])
 
 
 def finding_open(code: str) -> Check:

@@ -12,9 +12,11 @@ from .course import Lesson, Step
 from .scenes import DEMO, PairScene, Scene
 
 GOOD = Scene("good-chain.pem")
-MTLS_SERVER = Scene("mtls-server-chain.pem", roots=("mtls-server-root.pem",), host="api.mtls.local")
-MTLS_CLIENT = Scene("mtls-client-chain.pem", roots=("mtls-client-root.pem",), host=None, purpose=Purpose.CLIENT)
-MTLS_WRONG_TRUST = Scene("mtls-client-chain.pem", roots=("mtls-server-root.pem",), host=None, purpose=Purpose.CLIENT)
+MTLS_SERVER = Scene("mtls-server-chain.pem", roots=("mtls-server-root.pem",), host="api.mtls.local", side="server")
+MTLS_CLIENT = Scene("mtls-client-chain.pem", roots=("mtls-client-root.pem",), host=None, purpose=Purpose.CLIENT,
+                    side="client")
+MTLS_WRONG_TRUST = Scene("mtls-client-chain.pem", roots=("mtls-server-root.pem",), host=None, purpose=Purpose.CLIENT,
+                         side="client")
 MTLS_PAIR = PairScene("mtls-server-chain.pem", "mtls-server-root.pem", "mtls-client-reversed.pem",
                       "mtls-client-root.pem", host="api.mtls.local")
 BOTH_SIDES = Step(
@@ -145,7 +147,7 @@ ORDER = Lesson(
     Scene("reversed.pem"),
     (
         Step("Find where the order breaks",
-             "Press `tab` to move to the Served order and highlight the row marked `⚠ not signed by "
+             "Press `tab` to move to the Served order and highlight the row marked `✗ not signed by "
              "the next`.",
              c.on_order_break,
              "Each row should be followed by the one that signed it. Here #1 is an intermediate, "

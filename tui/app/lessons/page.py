@@ -29,14 +29,11 @@ def heading(course: Course) -> Text:
     return out
 
 
-def body(course: Course, *, off_track: bool = False) -> Text:
-    """The intro, the checklist (what happened for done steps, the task for the current one), the outro."""
+def story(course: Course) -> Text:
+    """The intro, then the checklist: what happened for done steps and the titles of the steps to come (the
+    current step is pinned below the story, see :func:`task`)."""
     lesson = course.lesson
     out = Text()
-    if off_track:
-        out.append("The app no longer shows this lesson's bundle (another file was opened, or the lesson's "
-                   f"screen closed). {key_of('restart_lesson')} starts the lesson again; {key_of('lessons')}, "
-                   "then x, leaves the lessons.\n\n", style="bold yellow")
     out.append_text(prose(lesson.intro))
     out.append("\n")
     for i, step in enumerate(lesson.steps):
@@ -45,18 +42,31 @@ def body(course: Course, *, off_track: bool = False) -> Text:
             out.append(f"{DONE} {step.title}\n", style="bold green")
             out.append_text(prose(step.done))
             out.append("\n")
-        elif i == course.step:
-            out.append(f"{NOW} {step.title}\n", style="bold yellow")
-            out.append_text(prose(step.task))
-            out.append("\n")
-            left = course.memory.get("left")
-            if isinstance(left, int) and left:
-                out.append(f"{left} to go\n", style="italic")
+        elif i == course.step and not course.finished:
+            continue  # the task of the moment: pinned below the story
         else:
             out.append(f"{TODO} {step.title}\n", style="dim")
+    return out
+
+
+def task(course: Course, *, off_track: bool = False) -> Text:
+    """What to do now, always in view: the current step's task, or how the lesson ended and what is next."""
+    out = Text()
+    if off_track:
+        out.append("The app no longer shows this lesson's bundle (another file was opened, or the lesson's "
+                   f"screen closed). {key_of('restart_lesson')} starts the lesson again; {key_of('lessons')}, "
+                   "then x, leaves the lessons.\n\n", style="bold yellow")
     if course.finished:
-        out.append("\n")
         out.append_text(_closing(course))
+        return out
+    step = course.current
+    if step is None:
+        return out
+    out.append(f"{NOW} {step.title}\n", style="bold yellow")
+    out.append_text(prose(step.task))
+    left = course.memory.get("left")
+    if isinstance(left, int) and left:
+        out.append(f"\n{left} to go", style="italic")
     return out
 
 

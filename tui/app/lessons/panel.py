@@ -1,4 +1,5 @@
-"""The lesson panel, docked beside the real app's panes: progress, text, checklist; the tutor redraws it."""
+"""The lesson panel, docked beside the real app's panes: progress, the story so far, and the task of the
+moment pinned where it is always in view (also at 80x24); the tutor redraws it."""
 
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ class LessonPanel(Vertical):
         padding: 0 1;
     }
     LessonPanel #lesson-head { height: auto; margin-bottom: 1; }
-    LessonPanel #lesson-scroll { height: 1fr; scrollbar-size: 1 1; }
+    LessonPanel #lesson-scroll { height: 1fr; min-height: 3; scrollbar-size: 1 1; }
+    LessonPanel #lesson-task {
+        height: auto; max-height: 60%; border-top: solid $accent; scrollbar-size: 1 1;
+    }
     LessonPanel #lesson-keys { height: auto; color: $text-muted; border-top: solid $panel-lighten-2; }
-    Screen.-lesson #left { min-width: 30; }
-    Screen.-lesson #details { min-width: 24; }
-    Screen.-lesson #explain { min-width: 24; }
+    /* the panes beside the panel: app.tcss (the app's stylesheet wins over a widget's DEFAULT_CSS) */
     """
 
     def __init__(self, tutor: Tutor) -> None:
@@ -46,6 +48,8 @@ class LessonPanel(Vertical):
         yield Static(id="lesson-head")
         with VerticalScroll(id="lesson-scroll", can_focus=False):
             yield Static(id="lesson-body")
+        with VerticalScroll(id="lesson-task", can_focus=False):
+            yield Static(id="lesson-task-text")
         yield Static(page.keys(), id="lesson-keys")
 
     def on_mount(self) -> None:
@@ -67,13 +71,15 @@ class LessonPanel(Vertical):
             return
         course = self.tutor.course
         head = page.heading(course)
-        body = page.body(course, off_track=self.tutor.off_track)
-        shown = head.plain + "\n" + body.plain
+        story = page.story(course)
+        task = page.task(course, off_track=self.tutor.off_track)
+        shown = "\n".join((head.plain, story.plain, task.plain))
         if shown == self._shown:
             return
         self._shown = shown
         self.query_one("#lesson-head", Static).update(head)
-        self.query_one("#lesson-body", Static).update(body)
+        self.query_one("#lesson-body", Static).update(story)
+        self.query_one("#lesson-task-text", Static).update(task)
         where = (course.index, course.step)
         if where != self._where:  # a new lesson reads from the top; a new step shows what just happened and what's next
             self._where = where
@@ -88,6 +94,7 @@ class LessonPanel(Vertical):
             scroll.scroll_home(animate=False)
         else:
             scroll.scroll_end(animate=False)
+        self.query_one("#lesson-task", VerticalScroll).scroll_home(animate=False)
 
     # --- keys (forwarded by the app: ctrl+n, ctrl+g; l opens the menu) --------------------------------
 

@@ -8,6 +8,7 @@ from importlib import resources
 from ...pki.diagnose import Policy
 from ...pki.load import load_bytes
 from ...pki.model import CertEntry, Origin
+from ...pki.peer import Judge
 from ...pki.session import DEMO_NAME, Clock, Session, demo_bytes
 from ...pki.stores import CertPool, TrustStore
 from ...pki.vocabulary import Purpose
@@ -24,6 +25,7 @@ class Scene:
     host: str | None = "orders.fin.service.local"
     purpose: Purpose = Purpose.SERVER
     search: tuple[str, ...] = ()
+    side: str | None = None  # one side of an mTLS pair ("server" or "client"): its trust bundle is the other's
 
 
 DEMO = Scene(DEMO_NAME, roots=(), host=None)  # the built-in demo, trusted with its own root
@@ -49,7 +51,9 @@ def session_for(scene: Scene, label: str) -> Session:
                        ", ".join(roots) or "no trust anchors")
     search = CertPool([e for name in scene.search for e in _entries(name, "search")]) if scene.search else None
     policy = Policy(host=scene.host, purpose=scene.purpose)
-    return Session(bundle, trust, policy, search, label=label, roots_file=roots[0] if roots else "roots.pem")
+    roots_file = roots[0] if roots else "roots.pem"
+    judge = Judge(scene.side, roots_file) if scene.side is not None else None
+    return Session(bundle, trust, policy, search, label=label, roots_file=roots_file, judge=judge)
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,11 @@ class PairScene:
 def pair_screen_for(scene: PairScene, now: Clock) -> MtlsScreen:
     """The mTLS screen on ``scene``, each side a workspace of its own."""
 
-    def side(chain: str, trust: str, policy: Policy) -> Workspace:
+    def side(name: str, chain: str, trust: str, policy: Policy) -> Workspace:
         store = TrustStore(_entries(trust, "store"), trust)
         session = Session(load_bytes(lesson_bytes(chain), chain), store, policy, source_file=chain, label=chain,
-                          roots_file=trust)
+                          roots_file=trust, judge=Judge(name, trust))
         return Workspace(session, now)
 
-    return MtlsScreen(side(scene.server_chain, scene.client_trust, Policy(host=scene.host)),
-                      side(scene.client_chain, scene.server_trust, Policy(purpose=Purpose.CLIENT)))
+    return MtlsScreen(side("server", scene.server_chain, scene.client_trust, Policy(host=scene.host)),
+                      side("client", scene.client_chain, scene.server_trust, Policy(purpose=Purpose.CLIENT)))

@@ -31,6 +31,7 @@ class Tutor:
         self.home: Session | None = None  # the learner's own bundle, for leaving
         self.probe: Probe | None = None
         self.started = False
+        self.tree_first = False  # a lesson just began: the tree gets the focus once its bundle is shown
 
     @property
     def running(self) -> bool:
@@ -49,7 +50,8 @@ class Tutor:
         self.course.start(index)
         self._open(self.course.lesson.scene_at(0))
         self._panel().show_lesson()
-        self.app.query_one(SignerTree).focus()  # every lesson begins in the tree
+        self.tree_first = True  # every lesson begins in the tree
+        self.app.query_one(SignerTree).focus()
 
     def restart(self) -> None:
         if self.running:
@@ -75,10 +77,15 @@ class Tutor:
         self.app.default_screen.remove_class("-lesson")
         session = self.home
         self.home, self.probe = None, None
+        self.app.clear_notifications()
         self.app.use_session(session)
 
     def check(self) -> None:
         """Mark every step the app shows done, and redraw the lesson panels."""
+        if self.tree_first and self.probe is not None and self.probe.ready:
+            # the loading indicator of the lesson's bundle hid the tree and took its focus away
+            self.tree_first = False
+            self.app.query_one(SignerTree).focus()
         while self.tick():
             pass
         for panel in self._panels():
@@ -97,6 +104,7 @@ class Tutor:
         return True
 
     def _open(self, scene: Scene | PairScene) -> None:
+        self.app.clear_notifications()  # the last scene's notices are about another bundle
         self._close_pair()
         if isinstance(scene, PairScene):
             screen = pair_screen_for(scene, self.app.workspace.now)

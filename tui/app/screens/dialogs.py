@@ -15,7 +15,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from ...pki.export import ChainFormat, with_suffix
-
 from ..widgets.paths import PathInput, matches_text
 
 T = TypeVar("T")
