@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -37,7 +36,7 @@ def launch(request: Request, *, lessons: bool = False, watchdog: bool = False) -
         import getpass
 
         password = os.fsencode(getpass.getpass("PKCS#12 password: "))
-        app = make_app(dataclasses.replace(request, password=password), lessons=lessons)
+        app = make_app(request.replace(password=password), lessons=lessons)
     if "-" in request.sources:
         _reattach_terminal()
     return run_to_the_end(app, watchdog=watchdog)

@@ -12,8 +12,8 @@ runs ``action_repair(name)``, which each screen hands to its :class:`~tui.app.re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from ..pki.vocabulary import Repair
 
@@ -56,8 +56,7 @@ NOWHERE: frozenset[Where] = frozenset()
 SHOWN = {"question_mark": "?", "slash": "/"}  # Textual key names that read better as the character
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One key: what it does, where it works, how it is listed."""
 
     name: str  # what the table and ``key_of`` call it; the action when ``action`` is empty

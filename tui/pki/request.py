@@ -6,9 +6,8 @@ tests directly; :func:`tui.pki.session.open_session` turns it into a :class:`~tu
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from .vocabulary import Purpose
 
@@ -30,8 +29,7 @@ def parse_time(text: str) -> datetime:
         raise ValueError(f"time out of range: {text!r}") from None
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """Everything that decides what is loaded and how it is judged.
 
     ``sources`` are file paths, ``-`` (standard input, read from ``stdin`` when given) or live
@@ -59,11 +57,10 @@ class Request:
 
     def replace(self, **changes: object) -> Request:
         """A copy with some fields changed (the request itself never changes)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # fields are checked at runtime
+        return self._replace(**changes)  # type: ignore[arg-type]  # a field name the request lacks raises ValueError
 
 
-@dataclass(frozen=True)
-class PairRequest:
+class PairRequest(NamedTuple):
     """An mTLS pair: each side's chain and the trust bundle the *other* side verifies it with.
 
     ``server_trust`` (T1) is what the server trusts for client certificates; ``client_trust`` (T2)

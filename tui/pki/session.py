@@ -7,19 +7,16 @@ the mTLS screen and the lessons all work on sessions, so the same bundle reads t
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from .diagnose import Policy, Report, diagnose
 from .history import History
 from .load import LoadError, load_bytes, load_file
 from .model import Bundle, CertEntry, Origin, Unreadable
-from .peer import Judge, explain_trust
 from .request import PairRequest, Request
 from .sources import bundle_from_live, load_sources
 from .stores import CertPool, TrustStore, load_trust, search_pool, system_bundle_path
@@ -30,6 +27,7 @@ if TYPE_CHECKING:
 
     from .endpoints import LiveChain
     from .fixes import RepairContext
+    from .peer import Judge
 
 Clock = Callable[[], datetime]
 DEMO_NAME = "demo.pem"
@@ -40,31 +38,33 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass
 class Session:
     """An opened bundle and everything it is judged against, with its repair history."""
 
-    bundle: Bundle
-    trust: TrustStore
-    policy: Policy
-    search: CertPool | None = None
-    request: Request = field(default_factory=Request)
-    source_file: str | None = None  # the first SOURCE that is a file, for the save name
-    label: str = DEMO_NAME  # what the header calls the bundle
-    roots_file: str | None = None  # the first --roots file, for the openssl commands
-    allow_network: bool = False  # --aia, or the user said yes once
-    port: int = 443  # of the first live SOURCE, for the openssl commands
-    fetch: Callable[..., list[x509.Certificate]] | None = None  # AIA fetcher override (tests)
-    trusted_here: list[CertEntry] = field(default_factory=list)  # roots trusted for this session only
-    extra_anchors: list[CertEntry] = field(default_factory=list)  # trusted beyond the request: demo root, `t`
-    default_host: str | None = None  # the HOST of the first live SOURCE, when the request names none
-    live: list[LiveChain] = field(default_factory=list)  # what each live SOURCE sent last
-    notes: list[str] = field(default_factory=list)  # what loading skipped (e.g. unreadable files in --search)
-    judge: Judge | None = None  # one side of an mTLS pair: the other side's trust bundle file judges this chain
-    history: History = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.history = History(self.bundle)
+    def __init__(self, bundle: Bundle, trust: TrustStore, policy: Policy, search: CertPool | None = None,
+                 request: Request | None = None, source_file: str | None = None, label: str = DEMO_NAME,
+                 roots_file: str | None = None, allow_network: bool = False, port: int = 443, *,
+                 fetch: Callable[..., list[x509.Certificate]] | None = None, live: Sequence[LiveChain] = (),
+                 extra_anchors: Sequence[CertEntry] = (), default_host: str | None = None,
+                 notes: Sequence[str] = (), judge: Judge | None = None) -> None:
+        self.bundle = bundle
+        self.trust = trust
+        self.policy = policy
+        self.search = search
+        self.request = request if request is not None else Request()
+        self.source_file = source_file  # the first SOURCE that is a file, for the save name
+        self.label = label  # what the header calls the bundle
+        self.roots_file = roots_file  # the first --roots file, for the openssl commands
+        self.allow_network = allow_network  # --aia, or the user said yes once
+        self.port = port  # of the first live SOURCE, for the openssl commands
+        self.fetch = fetch  # AIA fetcher override (tests)
+        self.trusted_here: list[CertEntry] = []  # roots trusted for this session only
+        self.extra_anchors = list(extra_anchors)  # trusted beyond the request: the demo's root, `t`
+        self.default_host = default_host  # the HOST of the first live SOURCE, when the request names none
+        self.live = list(live)  # what each live SOURCE sent last
+        self.notes = list(notes)  # what loading skipped (e.g. unreadable files in --search)
+        self.judge = judge  # one side of an mTLS pair: the other side's trust bundle file judges this chain
+        self.history = History(bundle)
 
     @property
     def password(self) -> bytes | None:
@@ -94,6 +94,8 @@ class Session:
 
             add_live_findings(report, live)
         if self.judge is not None:  # an mTLS side: a missing CA is the trust bundle's to add, not the chain's
+            from .peer import explain_trust
+
             explain_trust(report, self.judge)
         return report
 
@@ -119,7 +121,11 @@ class Session:
         ctx = RepairContext(anchors=self.trust, policy=self.policy_at(now), search=self.search,
                             allow_network=network, keep_root=keep_root, allow_private=self.request.aia_private,
                             timeout=min(self.request.timeout, FETCH_TIMEOUT))
-        return ctx if self.fetch is None else dataclasses.replace(ctx, fetch=self.fetch)
+        if self.fetch is None:
+            return ctx
+        import dataclasses  # RepairContext is a dataclass; only the tests' fetcher override needs this
+
+        return dataclasses.replace(ctx, fetch=self.fetch)
 
     def trust_root(self, entry: CertEntry) -> None:
         """Add a self-signed root to the trust anchors for this session only."""
@@ -309,8 +315,7 @@ def _demo_session(request: Request) -> Session:
                    notes=list(judging.notes))
 
 
-@dataclass
-class Pair:
+class Pair(NamedTuple):
     """An mTLS pair as two sessions: the server's chain as the client judges it, and the client's."""
 
     server: Session  # trusting T2 (client_trust), purpose server
@@ -320,6 +325,8 @@ class Pair:
 
 def open_pair(request: PairRequest) -> Pair:
     """Read the four files of an mTLS pair (LoadError with one line on unusable input)."""
+    from .peer import Judge
+
     password = request.password
     chains = []
     for name in (request.server_chain, request.client_chain):

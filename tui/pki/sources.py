@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,13 +12,13 @@ if TYPE_CHECKING:
     from .endpoints import Endpoint, LiveChain, LiveOptions
 
 
-@dataclass
 class Loaded:
     """The merged bundle plus what the live sources said about themselves."""
 
-    bundle: Bundle
-    endpoints: list[Endpoint] = field(default_factory=list)
-    live: list[LiveChain] = field(default_factory=list)
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.endpoints: list[Endpoint] = []
+        self.live: list[LiveChain] = []
 
     @property
     def default_host(self) -> str | None:
