@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from .lessons.tutor import Tutor
 
 CLIENTS_TAB = "Who accepts"  # the tab; the pane inside says "Who accepts this chain"
+AT_ONCE = 200  # certificates: a bundle this small is analysed before the screen opens (some ms); a bigger one
+# behind the "Analysing…" status in a worker, so the screen never freezes
 NARROW = 100  # columns: below this the screen gets the class -narrow (the lessons' layout uses it)
 
 
@@ -79,6 +81,9 @@ class ChainDoctorApp(App[int]):
         self._tutor: Tutor | None = None
         self._bindings_pending = False
         self._details_key: tuple[int, str, Role | None] | None = None
+        bundle = session.bundle
+        if len(bundle.certs) <= AT_ONCE:  # analysed before the first paint: the first frame is the finished one
+            self.workspace.remember(bundle, self.workspace.compute(bundle, self.workspace.now()))
 
     # --- what the lessons and the tests read --------------------------------------------------------
 

@@ -16,19 +16,20 @@ support are in :mod:`tui.pki.httpget`.
 
 from __future__ import annotations
 
-import ssl
 import time
 import urllib.parse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from . import httpget
-from .netguard import PUBLIC_ONLY, AddressPolicy
+from .netguard import PUBLIC_ONLY, SCHEMES, AddressPolicy
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["AIAError", "FETCH_TIMEOUT", "MAX_BYTES", "MAX_DEPTH", "MAX_REDIRECTS", "MAX_URLS", "MAX_URLS_PER_CERT",
            "WALK_BUDGET", "Walk", "aia_urls", "certificates", "fetch_issuers", "follow_chain", "hosts",
@@ -65,7 +66,7 @@ def aia_urls(cert: x509.Certificate) -> list[str]:
 
 def _fetchable(url: str) -> bool:
     try:
-        return urllib.parse.urlsplit(url).scheme.lower() in httpget.SCHEMES
+        return urllib.parse.urlsplit(url).scheme.lower() in SCHEMES
     except ValueError:
         return False
 
@@ -86,7 +87,7 @@ def hosts(urls: list[str]) -> list[str]:
             port = parts.port
         except ValueError:
             continue
-        if parts.scheme.lower() in httpget.SCHEMES and parts.hostname:
+        if parts.scheme.lower() in SCHEMES and parts.hostname:
             out[parts.hostname + (f":{port}" if port is not None else "")] = None
     return list(out)
 
@@ -101,7 +102,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
             pass
         if b"PKCS7" in body:
             try:
-                certs.extend(pkcs7.load_pem_pkcs7_certificates(body))
+                certs.extend(_pkcs7().load_pem_pkcs7_certificates(body))
             except (ValueError, UnsupportedAlgorithm):
                 pass
         return certs
@@ -110,7 +111,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
     except (ValueError, x509.InvalidVersion):
         pass
     try:
-        return list(pkcs7.load_der_pkcs7_certificates(body))
+        return list(_pkcs7().load_der_pkcs7_certificates(body))
     except (ValueError, UnsupportedAlgorithm):
         return []
 
@@ -137,12 +138,20 @@ def fetch_issuers(
     ``timeout`` bounds the whole fetch, redirects included; ``addresses`` says which non-public
     addresses may be contacted; ``tls`` replaces the default verifying TLS context.
     """
+    from . import httpget  # the HTTP client (socket, ssl, http.client) only when something is fetched
+
     try:
         body = httpget.get(url, timeout=timeout, policy=addresses, max_bytes=max_bytes,
                            max_redirects=max_redirects, headers=_HEADERS, tls=tls)
     except httpget.GetError as err:
         raise AIAError(str(err)) from None
     return certificates(url, body)
+
+
+def _pkcs7():  # type: ignore[no-untyped-def]  # the module; loaded only for a PKCS#7 response (it imports email)
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    return pkcs7
 
 
 def _fingerprint(cert: x509.Certificate) -> bytes:

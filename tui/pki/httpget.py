@@ -41,11 +41,10 @@ import urllib.request
 from dataclasses import dataclass
 
 from . import netguard
-from .netguard import AddressPolicy, Kind
+from .netguard import SCHEMES, AddressPolicy, Kind
 
 __all__ = ["GetError", "get", "proxy_for"]
 
-SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
 _HEADROOM = 256 * 1024  # bytes of status line, headers and chunk framing read besides the body
 _CHUNK = 64 * 1024

@@ -13,6 +13,8 @@ import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
 
+SCHEMES = ("http", "https")  # the only URL schemes chaindoctor fetches
+
 __all__ = ["AddressPolicy", "IPAddress", "Kind", "PUBLIC_ONLY", "kind", "refusal"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

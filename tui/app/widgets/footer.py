@@ -8,6 +8,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -35,17 +36,18 @@ def fit(keys: Sequence[tuple[Shown, int]], width: int) -> list[Shown]:
 
 
 class KeyFooter(Footer):
-    """A compact footer that drops the least important keys first when the screen is narrow."""
+    """A compact footer that drops the least important keys first when the screen is narrow.
+
+    It is built again only when what it shows changes: the keys a screen's bindings refresh names are
+    usually the same, and building the footer restyles every key.
+    """
 
     def __init__(self) -> None:
         super().__init__(compact=True, show_command_palette=False)
         self._width = 0
+        self._shown: tuple[tuple[str, bool, str], ...] | None = None  # what the last build showed
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        width = self.size.width or self.app.size.width
-        self._width = width
+    def _fitted(self, width: int) -> list[Shown]:
         seen: set[str] = set()
         keys: list[tuple[Shown, int]] = []
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
@@ -54,9 +56,29 @@ class KeyFooter(Footer):
             seen.add(binding.action)
             display = self.app.get_key_display(binding)
             keys.append(((binding, enabled, tooltip), cell_len(f"{display} {binding.description}") + 1))
-        for binding, enabled, tooltip in fit(keys, width):
+        return fit(keys, width)
+
+    @staticmethod
+    def _signature(shown: Sequence[Shown]) -> tuple[tuple[str, bool, str], ...]:
+        return tuple((binding.action, enabled, binding.description) for binding, enabled, _tooltip in shown)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        width = self.size.width or self.app.size.width
+        self._width = width
+        shown = self._fitted(width)
+        self._shown = self._signature(shown)
+        for binding, enabled, tooltip in shown:
             yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
                             disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Build the footer again only when the keys it shows, or whether they act, changed."""
+        if self._bindings_ready and self.is_attached and screen is self.screen and self._shown is not None:
+            if self._signature(self._fitted(self._width or self.app.size.width)) == self._shown:
+                return
+        super().bindings_changed(screen)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width and self._bindings_ready:
