@@ -9,14 +9,18 @@ subjects) goes through :func:`render.safe`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from ..pki.diagnose import Report
 from ..pki.model import CertEntry
-from ..pki.verifiers import ClientVerdict
 from ..pki.vocabulary import Severity
 from . import facts, render
 from .view import View
+
+if TYPE_CHECKING:
+    from ..pki.verifiers import ClientVerdict
 
 # Shortened from tui.pki.verifiers.OPENSSL_STANDS_FOR, WEBPKI_STANDS_FOR and OPENSSL_STRICT_STANDS_FOR
 # (their sources are noted in that module): the verdict bar has one line.

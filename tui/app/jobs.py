@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App
 from textual.screen import Screen
 from textual.timer import Timer
 
-from ..pki.fixes import NetworkPlan, Repair, RepairContext
 from ..pki.model import Bundle
 from .model import Workspace
 from .threads import in_daemon_thread
 from .view import View
 from .widgets.panes import VerdictBar
+
+if TYPE_CHECKING:
+    from ..pki.fixes import NetworkPlan, Repair, RepairContext
 
 LOADING_DELAY = 0.15  # seconds before the loading indicator appears (none for quick jobs)
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App
 
 from ..pki.diagnose import Report
 from ..pki.endpoints import LiveChain
-from ..pki.livecheck import LiveFacts, describe, live_facts
 from ..pki.model import Bundle
 from ..pki.session import refreshed_bundle
 from ..pki.wire import LiveError
@@ -21,6 +20,9 @@ from .keys import key_of
 from .model import Workspace
 from .screens.dialogs import confirm_then
 from .view import View
+
+if TYPE_CHECKING:
+    from ..pki.livecheck import LiveFacts
 
 MAX_CA_NAMES = 6  # a server may name a hundred acceptable CAs: show the first few
 MAX_NOTES = 2
@@ -53,6 +55,8 @@ def facts(chains: Sequence[LiveChain], report: Report | None = None) -> Text:
     ``report`` (the diagnosis of the bundle holding the chains) supplies the leaf's issuer and the
     validation time for judging the staple.
     """
+    from ..pki.livecheck import describe, live_facts  # OCSP and the rest load only for live sources
+
     out = Text()
     for i, chain in enumerate(chains):
         if i:

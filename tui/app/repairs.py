@@ -10,13 +10,12 @@ from rich.text import Text
 from textual.app import App
 from textual.screen import Screen
 
-from ..pki import aia, fixes, httpget
+from ..pki import aia, fixes
 from ..pki.diagnose import Report
 from ..pki.fixes import RepairContext
 from ..pki.graph import Sig, check_signature
 from ..pki.history import History
 from ..pki.model import Bundle
-from ..pki.peer import trust_gap
 from ..pki.session import Session
 from ..pki.vocabulary import PathEnd, Repair
 from . import facts, render
@@ -66,7 +65,9 @@ def network_detail(plan: fixes.NetworkPlan, ctx: RepairContext) -> Text:
     if others:
         out.append(f"{others} address{'es use' if others != 1 else ' uses'} a scheme other than http(s) and "
                    "will not be fetched.\n")
-    proxies = sorted({p for p in map(httpget.proxy_for, plan.urls) if p is not None})
+    from ..pki.httpget import proxy_for  # the HTTP client loads only when a fetch is to be asked about
+
+    proxies = sorted({p for p in map(proxy_for, plan.urls) if p is not None})
     if proxies:
         out.append("Through the proxy your environment names: " + ", ".join(render.safe(p, 60) for p in proxies)
                    + "\n")
@@ -130,7 +131,12 @@ def repair_applies(key: Key, report: Report, session: Session) -> bool:
 def idle_reason(key: Key, report: Report, session: Session, where: Where) -> str:
     """Why repair key ``key`` would change nothing in the chain of ``report`` (a short notice)."""
     name, path = key.name, report.path
-    gap = trust_gap(report, session.judge) if session.judge is not None else None
+    if session.judge is None:
+        gap = None
+    else:
+        from ..pki.peer import trust_gap  # mTLS only
+
+        gap = trust_gap(report, session.judge)
     if gap is not None and name in ("complete", "fix_all"):
         trust = KEY["trust_file"]
         now = f" {trust.shown} does that for this session." if where in trust.on else ""

@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App
 from textual.widgets.data_table import RowDoesNotExist
 
 from ..pki import fixes
-from ..pki.chaindiff import chain_diff
-from ..pki.export import certificate_bytes
 from ..pki.load import LoadError, load_file
 from ..pki.model import CertEntry
 from ..pki.request import Request
@@ -25,14 +23,14 @@ from .find import FindIndex, Search
 from .jobs import JobRunner, Outcome, one_line
 from .keys import key_of
 from .model import Workspace
-from .screens.changes import ChangesScreen
 from .screens.dialogs import OpenScreen, confirm_then, open_dialog
-from .screens.export import ExportKind, ExportRequest, ExportScreen, file_name
-from .screens.settings import SettingsScreen
 from .view import View
 from .widgets.findbar import FindBar
 from .widgets.signer_tree import SignerTree
 from .widgets.tables import FindingsTable, ServedOrder
+
+if TYPE_CHECKING:
+    from .screens.export import ExportRequest
 
 ADD_PROMPT = "Add a file's certificates to the bundle (PEM, DER, PKCS#7, PKCS#12):"
 
@@ -64,6 +62,8 @@ class WorkbenchKeys:
             return
         session = self.workspace.session
         request = draft or session.request.replace(aia=session.allow_network)
+        from .screens.settings import SettingsScreen  # each dialog loads when it first opens
+
         screen = SettingsScreen(request, default_host=session.default_host, extra=also_trusted(session), error=error)
         open_dialog(self.app, screen, lambda answer: self._apply(answer) if answer is not None else None)
 
@@ -143,12 +143,17 @@ class WorkbenchKeys:
         if entry is None:
             self.app.notify("Highlight a certificate in the tree or a table first.", title="Nothing to export")
             return
+        from .screens.export import ExportScreen, file_name
+
         source = self.workspace.session.source_file
         default = os.path.join(os.path.dirname(source) if source else "", file_name(entry))
         open_dialog(self.app, ExportScreen(entry, default),
                     lambda answer: self._export(entry, answer) if answer is not None else None)
 
     def _export(self, entry: CertEntry, request: ExportRequest) -> None:
+        from ..pki.export import certificate_bytes
+        from .screens.export import ExportKind
+
         name = render.safe(facts.short_name(entry), 80)
         instead = f"press {key_of('export')} to export it to a file instead"
         if request.kind is ExportKind.COPY_PEM:
@@ -182,6 +187,9 @@ class WorkbenchKeys:
         base = history.base
 
         def open_changes(view: View) -> None:
+            from ..pki.chaindiff import chain_diff
+            from .screens.changes import ChangesScreen
+
             diff = chain_diff(base, history.current, view.report)
             open_dialog(self.app, ChangesScreen(diff, saved=not history.dirty))
 

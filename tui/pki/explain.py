@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import shlex
 import textwrap
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import TypeVar
 
 from .vocabulary import SEVERITY, Code
 
@@ -145,10 +147,53 @@ def load_glossary(folder: Traversable) -> dict[str, GlossaryTerm]:
     return {key: _term(key, text) for key, text in _data(folder)}
 
 
-EXPLANATIONS: dict[Code, Explanation] = load_explanations(DATA / "explanations")
-"""Every finding code's explanation, in the contract's order (loaded from ``tui/data/explanations``)."""
+K = TypeVar("K", bound=str)
+V = TypeVar("V")
 
-GLOSSARY: dict[str, GlossaryTerm] = load_glossary(DATA / "glossary")
+
+class _Shelf(Mapping[K, V]):
+    """The texts of one data folder by key, each file read and parsed when first asked for: the app's
+    first screen needs one explanation, not all of them (``tests`` read them all with the loaders above)."""
+
+    def __init__(self, folder: Traversable, keys: list[K], parse: Callable[[K, str], V]) -> None:
+        self._folder, self._keys, self._parse = folder, keys, parse
+        self._known = set(keys)
+        self._read: dict[str, V] = {}
+
+    def __getitem__(self, key: str) -> V:
+        if key not in self._read:
+            if key not in self._known:
+                raise KeyError(key)
+            text = _COMMENT.sub("", (self._folder / f"{key}.md").read_text(encoding="utf-8"))
+            self._read[key] = self._parse(next(k for k in self._keys if k == key), text)
+        return self._read[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _stems(folder: Traversable) -> list[str]:
+    return sorted(f.name[:-3] for f in folder.iterdir() if f.name.endswith(".md"))
+
+
+def _shelf_of_explanations(folder: Traversable) -> _Shelf[Code, Explanation]:
+    stems = set(_stems(folder))
+    unknown = sorted(stems - set(Code))
+    if unknown:
+        raise TextError(f"explanations for unknown finding codes: {', '.join(unknown)}")
+    return _Shelf(folder, [code for code in Code if code in stems], _explanation)
+
+
+EXPLANATIONS: Mapping[Code, Explanation] = _shelf_of_explanations(DATA / "explanations")
+"""Every finding code's explanation, in the contract's order (from ``tui/data/explanations``)."""
+
+GLOSSARY: Mapping[str, GlossaryTerm] = _Shelf(DATA / "glossary", _stems(DATA / "glossary"), _term)
 """The glossary by key (loaded from ``tui/data/glossary``)."""
 
 

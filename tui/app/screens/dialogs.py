@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from ...pki.export import ChainFormat, with_suffix
 from ..widgets.paths import PathInput, matches_text
@@ -223,6 +223,8 @@ class PasteScreen(ModalScreen[str | None]):
             yield Label("Paste the certificates (PEM) below, then press Ctrl+S or Load.", markup=False)
             if self.reason:
                 yield Static(Text(self.reason, style="dim"), classes="detail")
+            from textual.widgets import TextArea  # a large widget: loaded when the paste dialog first opens
+
             area = TextArea(id="pem", soft_wrap=False)
             area.cursor_blink = False
             yield area
@@ -231,11 +233,13 @@ class PasteScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        self.query_one("#pem").focus()
 
     @on(Button.Pressed, "#load")
     def action_load(self) -> None:
-        text = self.query_one(TextArea).text
+        from textual.widgets import TextArea
+
+        text = self.query_one("#pem", TextArea).text
         if text.strip():
             self.dismiss(text)
 

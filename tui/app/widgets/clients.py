@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ...pki.verifiers import ClientVerdict
 from .. import clients
 from ..view import View
+
+if TYPE_CHECKING:
+    from ...pki.verifiers import ClientVerdict
 
 
 class ClientMatrix(OptionList):

@@ -8,7 +8,6 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -73,12 +72,14 @@ class KeyFooter(Footer):
             yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description, binding.action,
                             disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        """Build the footer again only when the keys it shows, or whether they act, changed."""
-        if self._bindings_ready and self.is_attached and screen is self.screen and self._shown is not None:
-            if self._signature(self._fitted(self._width or self.app.size.width)) == self._shown:
+    async def recompose(self) -> None:
+        """Build the footer again only when the keys it shows, or whether they act, changed (several
+        refreshes of the bindings often arrive before one rebuild runs)."""
+        if self._bindings_ready and self.is_attached and self._shown is not None:
+            width = self.size.width or self.app.size.width
+            if width == self._width and self._signature(self._fitted(width)) == self._shown:
                 return
-        super().bindings_changed(screen)
+        await super().recompose()
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width and self._bindings_ready:
