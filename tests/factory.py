@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,14 +19,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tui.pki.model import Bundle, CertEntry, KeyEntry, Origin
 
-NOT_BEFORE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
-NOT_AFTER = dt.datetime(2125, 1, 1, tzinfo=dt.timezone.utc)
-AT = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+NOT_BEFORE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+NOT_AFTER = dt.datetime(2125, 1, 1, tzinfo=dt.UTC)
+AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 SERVER = [ExtendedKeyUsageOID.SERVER_AUTH]
 CLIENT = [ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
-@lru_cache(maxsize=None)
+@cache
 def ec_key(label: str, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
     """A fresh key per label (cached within the test run so cross-signing can reuse one)."""
     curves = {"secp256r1": ec.SECP256R1(), "secp384r1": ec.SECP384R1(), "secp224r1": ec.SECP224R1(),
@@ -34,7 +34,7 @@ def ec_key(label: str, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(curves[curve])
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_key(label: str, bits: int = 2048) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(65537, bits)
 
@@ -228,7 +228,7 @@ def serve_http(bodies: dict[str, bytes]) -> Iterator[str]:
     """Serve ``bodies`` (path -> bytes, read at request time; 404 otherwise) on 127.0.0.1; yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             body = bodies.get(self.path)
             if body is None:
                 self.send_error(404)

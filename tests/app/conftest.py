@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from tui.cli import parse_request
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 ROOTS = str(SAMPLES / "roots" / "local-root.pem")
-FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SIZE = (120, 40)
 
 

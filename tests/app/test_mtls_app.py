@@ -11,7 +11,7 @@ from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, screen_te
 from tests.app.test_snapshots import press_then_settle
 from tui.app.keys import Where, keys_on
 from tui.app.mtls_app import MtlsApp, make_mtls_app
-from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, OpenScreen, SaveScreen
+from tui.app.screens.dialogs import ChoiceScreen, OpenScreen, SaveScreen
 from tui.app.screens.glossary import GlossaryScreen
 from tui.app.screens.help import HelpScreen, help_text
 from tui.app.screens.mtls import MtlsScreen

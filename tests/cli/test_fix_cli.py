@@ -364,7 +364,8 @@ def test_aia_fetch_completes_the_chain(capsys: pytest.CaptureFixture[str], tmp_p
         assert out.read_bytes() == leaf.pem + inter.pem
         assert_openssl_ok(out, str(tmp_path / "root.pem"))
         bodies.clear()
-        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia", "--aia-private")
+        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia",
+                              "--aia-private")
         assert status == 1 and f"note: {base}/inter.der: HTTP 404" in text
 
 

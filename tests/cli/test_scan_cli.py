@@ -48,7 +48,7 @@ def test_json_lines_one_per_endpoint_in_order(fleet) -> None:  # type: ignore[no
     lines = [json.loads(line) for line in out.splitlines()]
     assert status == 1
     assert [line["endpoint"] for line in lines] == endpoints
-    for kind, line in zip(kinds, lines):
+    for kind, line in zip(kinds, lines, strict=True):
         if kind == "closed":
             assert set(line) == {"endpoint", "error"} and line["error"].endswith("refused")
             continue
@@ -65,7 +65,7 @@ def test_text_lines_and_summary(fleet) -> None:  # type: ignore[no-untyped-def]
     lines = out.splitlines()
     assert status == 1
     assert lines[-1] == "50 endpoints: 35 ok, 10 broken, 5 unreachable"
-    for kind, endpoint, line in zip(kinds, endpoints, lines):
+    for kind, endpoint, line in zip(kinds, endpoints, lines[:-1], strict=True):
         verdict, label = line.split()[:2]
         assert label == endpoint
         assert verdict == {"ok": "ok", "wrong-host": "broken", "missing": "broken", "closed": "unreachable"}[kind]
@@ -81,7 +81,7 @@ def test_text_lines_and_summary(fleet) -> None:  # type: ignore[no-untyped-def]
 
 def test_all_ok_exits_0_and_endpoints_come_from_a_file(fleet, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     kinds, endpoints, roots = fleet
-    good = [e for k, e in zip(kinds, endpoints) if k == "ok"]
+    good = [e for k, e in zip(kinds, endpoints, strict=True) if k == "ok"]
     listing = tmp_path / "hosts.txt"
     listing.write_text("# the healthy ones\n\n" + "\n".join(f"{e}  # web" for e in good[:10]) + "\n")
     err = Terminal()

@@ -21,7 +21,7 @@ import tarfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -151,7 +151,7 @@ class Summary:
 
 def _time(text: str) -> datetime:
     raw = DEFAULT_TIME if text == "DEFAULT" else text
-    return datetime.strptime(raw, "%y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(raw, "%y%m%d%H%M%SZ").replace(tzinfo=UTC)
 
 
 def _fields(text: str) -> tuple[dict[str, str], str]:

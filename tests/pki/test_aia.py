@@ -47,7 +47,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         self.server.hits[path] += 1
         route = self.server.routes.get(path)
@@ -56,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route(self)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -97,7 +97,7 @@ def stall_in_body(h: BaseHTTPRequestHandler) -> None:
 
 # --------------------------------------------------------------------------- certificates
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def make_cert(

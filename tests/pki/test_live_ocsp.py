@@ -28,7 +28,7 @@ from tui.pki.sources import bundle_from_live
 from tui.pki.stores import TrustStore
 from tui.pki.vocabulary import Code
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
 
 

@@ -35,7 +35,8 @@ def test_s_client_output() -> None:
 def test_bad_block_is_reported_with_line_and_the_rest_loads() -> None:
     good = pem_of(H.leaf)
     broken = b"-----BEGIN CERTIFICATE-----\nMIIBroken!!\n-----END CERTIFICATE-----\n"
-    not_a_cert = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(b"\x30\x03\x02\x01\x01") + b"-----END CERTIFICATE-----\n"
+    not_a_cert = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(b"\x30\x03\x02\x01\x01")
+                  + b"-----END CERTIFICATE-----\n")
     data = good + broken + not_a_cert + pem_of(H.inter)
     b = load_bytes(data, "mixed.pem")
     assert len(b.certs) == 2
@@ -81,11 +82,13 @@ def test_keys_pkcs8_pkcs1_sec1_and_encrypted() -> None:
     from tests.factory import rsa_key
 
     rsa = rsa_key("load-rsa")
+    pem, plain = serialization.Encoding.PEM, serialization.NoEncryption()
+    pkcs8, traditional = serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL
     forms = [
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-        rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")),
+        H.leaf.key.private_bytes(pem, pkcs8, plain),
+        H.leaf.key.private_bytes(pem, traditional, plain),
+        rsa.private_bytes(pem, traditional, plain),
+        H.leaf.key.private_bytes(pem, pkcs8, serialization.BestAvailableEncryption(b"pw")),
     ]
     b = load_bytes(pem_of(H.leaf) + b"".join(forms), "keys.pem")
     assert [k.kind for k in b.keys] == ["PKCS#8", "SEC1 EC", "PKCS#1 RSA", "encrypted PKCS#8"]

@@ -140,7 +140,7 @@ def _report(name: str, roots: str, policy: dict[str, str]):  # type: ignore[no-u
     from tui.pki.load import load_file
     from tui.pki.stores import load_trust
 
-    at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     trust = load_trust([str(SAMPLES / roots)], system=False)
     return diagnose(load_file(str(SAMPLES / name)), trust, Policy(at=at, **policy))  # type: ignore[arg-type]
 

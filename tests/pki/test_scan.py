@@ -131,7 +131,7 @@ def test_never_more_than_jobs_connections_and_all_closed(fleet: Fleet, monkeypat
 
 
 def test_validation_time_and_host_apply_to_every_endpoint(fleet: Fleet) -> None:
-    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=200)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=200)
     with serve_tls_many([fleet.good, fleet.wrong_host]) as ports:
         expired = list(scan(targets(ports[:1]), ScanSettings(trust=fleet.trust, at=later, timeout=5)))
         named = list(scan(targets(ports[1:]), ScanSettings(trust=fleet.trust, host="elsewhere.test", timeout=5)))

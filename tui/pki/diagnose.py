@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
@@ -41,8 +41,11 @@ class Policy(NamedTuple):
     @property
     def when(self) -> datetime:
         """The validation time in whole seconds: certificate validity has one-second granularity."""
-        at = self.at if self.at is not None else datetime.now(timezone.utc)
+        at = self.at if self.at is not None else datetime.now(UTC)
         return at.replace(microsecond=0)
+
+
+_SERVER_NOW = Policy()  # a server certificate, any host name, judged at the time of the call
 
 
 def validity_state(entry: CertEntry, at: datetime) -> Validity:
@@ -173,7 +176,7 @@ class Report:
 
 
 def _iso(when: datetime) -> str:
-    w = when.astimezone(timezone.utc)
+    w = when.astimezone(UTC)
     return f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}Z"
 
 
@@ -221,7 +224,7 @@ def choose_leaf(candidates: list[CertEntry], keys: tuple[KeyEntry, ...], host: s
 def diagnose(
     bundle: Bundle,
     anchors: TrustStore,
-    policy: Policy = Policy(),
+    policy: Policy = _SERVER_NOW,
     *,
     leaf: CertEntry | None = None,
     pools: tuple[CertPool, ...] = (),
@@ -375,7 +378,7 @@ def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> Non
                 + ", #".join(map(str, where)) + "); send each certificate once.")
     if report.leaf is None:
         return
-    extras = [e for e, role in zip(report.bundle.certs, report.roles) if role == "extra"]
+    extras = [e for e, role in zip(report.bundle.certs, report.roles, strict=True) if role == "extra"]
     for entry in extras:
         unchecked = (f" chaindoctor did not check whether it signed a certificate of the chain: once an issuer "
                      f"is found it tries at most {MAX_CHECKS_PER_CERT} more same-named certificates "
@@ -388,7 +391,8 @@ def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type
     keys = report.bundle.keys
     if not keys:
         return
-    leaves = [e for e, r in zip(report.bundle.certs, report.roles) if r in ("leaf", "extra") and not e.is_ca]
+    leaves = [e for e, r in zip(report.bundle.certs, report.roles, strict=True)
+              if r in ("leaf", "extra") and not e.is_ca]
     matched = [e for e in leaves if any(k.spki == e.key_spki for k in keys)]
     where = ", ".join(k.origin.label for k in keys)
     enc = sum(k.encrypted for k in keys)

@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import groupby
 
 from .vocabulary import SEVERITY, Code
 
@@ -112,7 +113,7 @@ def _header(stem: str, text: str) -> tuple[str, dict[str, list[str]], str]:
 def _explanation(code: Code, text: str) -> Explanation:
     title, fields, body = _header(code, text)
     parts = re.split(r"^## (.+)$", body, flags=re.M)
-    sections = {name.strip(): content.strip() for name, content in zip(parts[1::2], parts[2::2])}
+    sections = {name.strip(): content.strip() for name, content in zip(parts[1::2], parts[2::2], strict=True)}
     missing = [name for name in _SECTIONS if not sections.get(name)]
     if missing:
         raise TextError(f"{code}.md lacks the section(s) {', '.join(missing)}")
@@ -201,20 +202,12 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
     out: list[str] = []
     for block in text.split("\n\n"):
         lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
-        paragraph: list[str] = []
-
-        def flush() -> None:
-            if paragraph:
-                out.extend(_fill(" ".join(paragraph), indent, indent))
-                paragraph.clear()
-
-        for line in lines:
-            if line.startswith("- "):
-                flush()
-                out.extend(_fill(line[2:], indent + "- ", indent + "  "))
-            else:
-                paragraph.append(line)
-        flush()
+        for bullets, run in groupby(lines, key=lambda ln: ln.startswith("- ")):
+            if bullets:
+                for line in run:
+                    out.extend(_fill(line[2:], indent + "- ", indent + "  "))
+            else:  # consecutive prose lines make one paragraph
+                out.extend(_fill(" ".join(run), indent, indent))
         out.append("")
     while out and not out[-1]:
         out.pop()

@@ -139,7 +139,7 @@ def _reorder(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
     if report.leaf is None:
         return Repair("reorder", bundle, bundle, "nothing to reorder: no leaf certificate")
     first: dict[str, int] = {}
-    for i, (entry, role) in enumerate(zip(bundle.certs, report.roles)):
+    for i, (entry, role) in enumerate(zip(bundle.certs, report.roles, strict=True)):
         if role not in ("duplicate", "extra"):
             first.setdefault(entry.sha256, i)
     order = [first[e.sha256] for e in proper_order(report)]
@@ -346,7 +346,7 @@ def drop_extras(bundle: Bundle, ctx: RepairContext) -> Repair:
 def _drop_extras(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
     report = _diagnose(bundle, ctx)
     owners = _key_owners(bundle)
-    drop = [i for i, (e, role) in enumerate(zip(bundle.certs, report.roles))
+    drop = [i for i, (e, role) in enumerate(zip(bundle.certs, report.roles, strict=True))
             if role == "duplicate" or (role == "extra" and e.key_spki not in owners)]
     if not drop:
         return Repair("drop-extras", bundle, bundle, "no extra or duplicate certificate")

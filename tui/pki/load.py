@@ -336,7 +336,7 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
         key = load_pem_private_key(block.strip() + b"\n", password=None)
     except TypeError:
         return KeyEntry(text, origin, kind, encrypted=True)
-    except (ValueError, Exception) as exc:  # unsupported algorithm raises its own type
+    except Exception as exc:  # noqa: BLE001 - an unsupported algorithm raises its own type
         raise _BlockError(f"not a valid private key ({_short(exc)})") from None
     return KeyEntry.from_key(key, origin, kind, pem=text)
 
@@ -376,7 +376,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
     if p7 is not None:
         if not p7:
             raise LoadError(f"{name}: the PKCS#7 bundle holds no certificate")
-        return Bundle(tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs7")) for i, c in enumerate(p7, 1)))
+        return Bundle(tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs7"))
+                            for i, c in enumerate(p7, 1)))
     p12 = _try_pkcs12(data, name, password)
     if p12 is not None:
         return p12
@@ -411,7 +412,8 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
     except pfx.PfxError as exc:
         if exc.kind == "password":
             if password is None:
-                raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)") from None
+                raise LoadError(f"{name}: this PKCS#12 file needs a password "
+                                "(--password or CHAINDOCTOR_PASSWORD)") from None
             raise LoadError(f"{name}: wrong PKCS#12 password") from None
         why = {"work": "asks for too much key-derivation work", "memory": "needs too much memory to open",
                "failed": "could not be opened"}.get(exc.kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
@@ -237,7 +237,7 @@ class Bundle:
         return Bundle(certs, self.keys, self.unreadable, self.sources)
 
 
-EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _time(read: Callable[[], datetime]) -> datetime:

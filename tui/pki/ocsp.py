@@ -16,7 +16,7 @@ that clients need not ask the CA. :func:`check_staple` reads the response with c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict
 
 from cryptography import x509
@@ -115,7 +115,7 @@ class Staple:
 
 
 def _iso(when: datetime | None) -> str | None:
-    return None if when is None else when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_staple(der: bytes | None, leaf: x509.Certificate, issuer: x509.Certificate | None,

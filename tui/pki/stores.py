@@ -149,7 +149,7 @@ def load_trust(root_files: Iterable[str], *, system: bool = True, password: byte
     names: list[str] = []
     for spec in root_files:
         bundle = load_file(spec, password=password)
-        entries += [CertEntry(c.cert, c.der, Origin(c.origin.source, c.origin.line, c.origin.index, "store")) for c in bundle.certs]
+        entries += [CertEntry(c.cert, c.der, c.origin._replace(container="store")) for c in bundle.certs]
         names.append(spec)
     if system:
         roots = system_roots()
@@ -218,7 +218,7 @@ def search_pool(paths: Iterable[str], *, password: bytes | None = None) -> tuple
                 notes.append(str(exc))
                 continue
             for c in bundle.certs:
-                pool.add(CertEntry(c.cert, c.der, Origin(c.origin.source, c.origin.line, c.origin.index, "search")))
+                pool.add(CertEntry(c.cert, c.der, c.origin._replace(container="search")))
     return pool, notes
 
 
