@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import NamedTuple
@@ -27,6 +28,9 @@ __all__ = [
 
 EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
+
+Add = Callable[[str, Sequence[CertEntry], str], None]
+"""Records one finding: its code, the certificates at fault, the message."""
 
 
 class Policy(NamedTuple):
@@ -61,7 +65,7 @@ class CertFacts(NamedTuple):
     """What the report says about one loaded certificate."""
 
     entry: CertEntry
-    index: int  # 0-based place in the bundle (the JSON ``index``)
+    index: int  # type: ignore[assignment]  # may shadow tuple.index; the 0-based place in the bundle (JSON ``index``)
     number: int  # the ``#N`` that messages use
     role: Role
     validity: Validity
@@ -246,7 +250,9 @@ def _diagnose(
     unique = unique_certs(bundle)
     graph = SignerGraph(unique, anchors, pools)
     findings: list[Finding] = []
-    add = lambda code, certs, msg: findings.append(Finding(code, tuple(c.sha256 for c in certs), msg))  # noqa: E731
+
+    def add(code: str, certs: Sequence[CertEntry], message: str) -> None:
+        findings.append(Finding(code, tuple(c.sha256 for c in certs), message))
 
     for bad in bundle.unreadable:
         findings.append(Finding("unreadable", (), f"{bad.label}: {bad.reason}"))
@@ -329,7 +335,7 @@ def _q(entry: CertEntry) -> str:
 # --- path end, duplicates and extras -----------------------------------------------------------
 
 
-def _path_findings(report: Report, add, hints: CertPool | None = None) -> None:  # type: ignore[no-untyped-def]
+def _path_findings(report: Report, add: Add, hints: CertPool | None = None) -> None:
     path, graph = report.path, report.graph
     assert path is not None
     top = path.top
@@ -367,7 +373,7 @@ def _path_findings(report: Report, add, hints: CertPool | None = None) -> None: 
         "Add the missing intermediate (or pass your private root with --roots).")
 
 
-def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
+def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add: Add) -> None:
     counts: dict[str, list[int]] = {}
     for i, entry in enumerate(report.bundle.certs):
         counts.setdefault(entry.sha256, []).append(i + 1)
@@ -387,7 +393,7 @@ def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> Non
             f"sent for nothing and can confuse clients.{unchecked}")
 
 
-def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
+def _key_findings(report: Report, unique: list[CertEntry], add: Add) -> None:
     keys = report.bundle.keys
     if not keys:
         return
@@ -433,7 +439,7 @@ def _clean_path(report: Report) -> Path:
     return path
 
 
-def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+def _chain_findings(report: Report, add: Add) -> None:
     path, graph, policy = report.path, report.graph, report.policy
     assert path is not None and report.leaf is not None
     at = policy.when
@@ -516,7 +522,7 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
                 f"{_q(claimed)} did not sign it (the certificate was altered or signed by another key).")
 
 
-def _name_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+def _name_findings(report: Report, add: Add) -> None:
     """The leaf's names: a subjectAltName for a server, and the host asked for."""
     leaf, policy = report.leaf, report.policy
     assert leaf is not None

@@ -118,8 +118,9 @@ def _explanation(code: Code, text: str) -> Explanation:
     if missing:
         raise TextError(f"{code}.md lacks the section(s) {', '.join(missing)}")
     glossary = tuple(k.strip() for v in fields.get("glossary", []) for k in v.split(",") if k.strip())
-    return Explanation(code, title, *(sections[name] for name in _SECTIONS), tuple(fields.get("openssl", [])),
-                       glossary, " ".join(fields.get("stands-for", [])))
+    meaning, why_it_breaks, fix = (sections[name] for name in _SECTIONS)
+    return Explanation(code, title, meaning, why_it_breaks, fix, tuple(fields.get("openssl", [])), glossary,
+                       " ".join(fields.get("stands-for", [])))
 
 
 def _term(key: str, text: str) -> GlossaryTerm:
@@ -128,7 +129,7 @@ def _term(key: str, text: str) -> GlossaryTerm:
     return GlossaryTerm(key, term, body.strip(), see)
 
 
-def load_explanations(folder: Traversable) -> dict[Code, Explanation]:
+def load_explanations(folder: Traversable) -> dict[str, Explanation]:
     """The explanations in ``folder`` (one ``CODE.md`` each), in the contract's order.
 
     TextError when a file names no finding code or lacks a section; a code without a file is left
@@ -146,8 +147,10 @@ def load_glossary(folder: Traversable) -> dict[str, GlossaryTerm]:
     return {key: _term(key, text) for key, text in _data(folder)}
 
 
-EXPLANATIONS: dict[Code, Explanation] = load_explanations(DATA / "explanations")
-"""Every finding code's explanation, in the contract's order (loaded from ``tui/data/explanations``)."""
+EXPLANATIONS: dict[str, Explanation] = load_explanations(DATA / "explanations")
+"""Every finding code's explanation, in the contract's order (loaded from ``tui/data/explanations``).
+
+Keyed by the Code members, which hash and compare like the contract's words, so a word looks up too."""
 
 GLOSSARY: dict[str, GlossaryTerm] = load_glossary(DATA / "glossary")
 """The glossary by key (loaded from ``tui/data/glossary``)."""
@@ -160,7 +163,7 @@ GLOSSARY: dict[str, GlossaryTerm] = load_glossary(DATA / "glossary")
 
 def explain(code: str) -> Explanation:
     """The explanation of ``code`` (any case); ``ValueError`` naming the valid codes when it is unknown."""
-    found = EXPLANATIONS.get(code.strip().lower())  # type: ignore[call-overload]  # a StrEnum key is its str
+    found = EXPLANATIONS.get(code.strip().lower())
     if found is None:
         raise ValueError(f"unknown finding code {str(code)!r}; valid codes: {', '.join(FINDING_CODES)}")
     return found

@@ -324,12 +324,12 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
         try:
             from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-            key = load_ssh_private_key(block.strip(), password=None)
+            ssh_key = load_ssh_private_key(block.strip(), password=None)
         except (ValueError, TypeError) as exc:
             if "encrypted" in str(exc).lower() or isinstance(exc, TypeError):
                 return KeyEntry(text, origin, kind, encrypted=True)
             raise _BlockError(f"not a valid private key ({_short(exc)})") from None
-        return KeyEntry.from_key(key, origin, kind, pem=text)  # type: ignore[arg-type]
+        return KeyEntry.from_key(ssh_key, origin, kind, pem=text)
     try:
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -430,7 +430,7 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         key = load_der_private_key(opened.key, password=None)
-        keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)  # type: ignore[arg-type]
+        keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)
     if not entries and not keys:
         raise LoadError(f"{name}: the PKCS#12 file holds no certificate or key")
     return Bundle(entries, keys)

@@ -203,7 +203,7 @@ def _names_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> boo
     if response.responder_name is not None:
         return response.responder_name == cert.subject
     try:  # byKey: the SHA-1 of the subjectPublicKey BIT STRING, as in a subjectKeyIdentifier
-        digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest  # type: ignore[arg-type]
+        digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return digest == response.responder_key_hash

@@ -145,7 +145,7 @@ def _first_match(report: Report, child: CertEntry) -> CertEntry | None:
     at = report.policy.when
     matches = [e for e in _served_once(report) if _likely_issuer(e, child)]
     valid = [e for e in matches if e.valid_at(at)]
-    return (valid or matches or [None])[0]
+    return next(iter(valid or matches), None)
 
 
 def _served_once(report: Report) -> Iterator[CertEntry]:
