@@ -142,7 +142,7 @@ def make(
 
 
 def ca(cn: str, issuer: Issued | None = None, **kw: object) -> Issued:
-    return make(cn, issuer, ca=True, **kw)  # type: ignore[arg-type]
+    return make(cn, issuer, ca=True, **kw)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def hierarchy(prefix: str = "t", **leaf_kw: object) -> Hierarchy:
     """root -> intermediate -> leaf ``{prefix}.example``."""
     root = ca(f"{prefix} Root")
     inter = ca(f"{prefix} Intermediate", root)
-    leaf = make(f"{prefix}.example", inter, **leaf_kw)  # type: ignore[arg-type]
+    leaf = make(f"{prefix}.example", inter, **leaf_kw)
     return Hierarchy(root, inter, leaf)
 
 
@@ -259,7 +259,7 @@ def _resign(tbs: bytes, signer: CertificateIssuerPrivateKeyTypes, outer_alg: byt
     if isinstance(signer, rsa.RSAPrivateKey):
         signature = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
     else:
-        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))
     return x509.load_der_x509_certificate(encode(0x30, tbs + outer_alg + encode(0x03, b"\x00" + signature)))
 
 
@@ -313,4 +313,4 @@ def with_extension(issued: Issued, signer: CertificateIssuerPrivateKeyTypes, oid
     for ext in cert.extensions:
         builder = builder.add_extension(ext.value, ext.critical)
     builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical)
-    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(signer, hashes.SHA256())

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,7 +81,7 @@ def fix(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
-def check_json(capsys: pytest.CaptureFixture[str], path: Path, *options: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def check_json(capsys: pytest.CaptureFixture[str], path: Path, *options: str) -> tuple[int, dict[str, Any]]:
     status = main(["check", str(path), *TRUST, *options, "--json"])
     return status, json.loads(capsys.readouterr().out)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +50,7 @@ def sample(name: str) -> Bundle:
 
 
 def ctx_for(trust: TrustStore, **kw: object) -> RepairContext:
-    return RepairContext(trust, kw.pop("policy", POLICY), **kw)  # type: ignore[arg-type]
+    return RepairContext(trust, kw.pop("policy", POLICY), **kw)
 
 
 def subjects(bundle: Bundle) -> list[str]:
@@ -89,8 +91,8 @@ def test_missing_intermediate_without_search_is_unresolved(trust: TrustStore) ->
 
 @pytest.mark.parametrize("name", REPAIRABLE + sorted(UNREPAIRABLE) + ["regional-cas.pem"])
 @pytest.mark.parametrize("repair_fn", REPAIRS, ids=lambda fn: fn.__name__)
-def test_every_repair_idempotent_keeps_leaf_and_keys(name: str, repair_fn, trust: TrustStore,  # type: ignore[no-untyped-def]
-                                                     pool: CertPool) -> None:
+def test_every_repair_idempotent_keeps_leaf_and_keys(name: str, repair_fn: Callable[[Bundle, RepairContext], Repair],
+                                                     trust: TrustStore, pool: CertPool) -> None:
     for keep in (False, True):
         ctx = ctx_for(trust, search=pool, keep_root=keep)
         bundle = sample(name)
@@ -374,7 +376,7 @@ def test_aia_walks_several_levels_with_injected_fetch() -> None:
              "http://aia.test/root.der": [root.cert]}
     calls: list[tuple[str, float]] = []
 
-    def fetch(url: str, *, timeout: float, addresses: AddressPolicy) -> list:  # type: ignore[type-arg]
+    def fetch(url: str, *, timeout: float, addresses: AddressPolicy) -> list[x509.Certificate]:
         assert addresses == AddressPolicy()  # public addresses only, by default
         calls.append((url, timeout))
         if url not in table:
@@ -392,7 +394,7 @@ def test_aia_walks_several_levels_with_injected_fetch() -> None:
 
 
 def test_no_network_without_permission() -> None:
-    def fetch(url: str, **_kw: object) -> list:  # type: ignore[type-arg]
+    def fetch(url: str, **_kw: object) -> list[x509.Certificate]:
         raise AssertionError("fetched without permission")
 
     h = f.aia_hierarchy("http://aia.test")

@@ -175,7 +175,7 @@ SERVERS: dict[str, Callable[[], Script]] = {
 def run(script: Script, cert: tuple[Issued, Issued], protocol: str, **kwargs: object) -> LiveChain:
     leaf, root = cert
     with serve_tls(leaf.pem + root.pem, leaf.key_pem, before_tls=script) as port:
-        return fetch_chain(Endpoint(LOCAL, port), starttls=protocol, timeout=5, **kwargs)  # type: ignore[arg-type]
+        return fetch_chain(Endpoint(LOCAL, port), starttls=protocol, timeout=5, **kwargs)
 
 
 @pytest.mark.parametrize("protocol", sorted(SERVERS))

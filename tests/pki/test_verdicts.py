@@ -31,6 +31,7 @@ from tests.factory import (
 from tui.pki import fixes
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.fixes import RepairContext
+from tui.pki.model import Bundle
 from tui.pki.stores import TrustStore
 from tui.pki.vocabulary import Code
 
@@ -41,9 +42,9 @@ def trust(*roots: Issued) -> TrustStore:
     return TrustStore([r.entry("roots.pem") for r in roots])
 
 
-def check(b, *roots: Issued, **policy: object) -> Report:  # type: ignore[no-untyped-def]
+def check(b: Bundle, *roots: Issued, **policy: object) -> Report:
     policy.setdefault("at", AT)
-    return diagnose(b, trust(*roots), Policy(**policy))  # type: ignore[arg-type]
+    return diagnose(b, trust(*roots), Policy(**policy))
 
 
 def assert_every_refusal_explained(report: Report) -> None:
@@ -218,7 +219,7 @@ def test_intermediate_trusted_as_anchor_with_its_root_served() -> None:
 
 
 def _name(*rdns: tuple[x509.ObjectIdentifier, str, object]) -> x509.Name:
-    return x509.Name([x509.NameAttribute(oid, value, _type=kind) for oid, value, kind in rdns])  # type: ignore[arg-type]
+    return x509.Name([x509.NameAttribute(oid, value, _type=kind) for oid, value, kind in rdns])
 
 
 def test_issuer_name_that_differs_only_in_case_and_string_type() -> None:

@@ -273,7 +273,7 @@ def test_diagnosis_never_raises_on_resigned_mangled_certificates(which: str, dat
                                                                  policy: Policy) -> None:
     """Mangled certificates whose signature still verifies reach every check of the chain."""
     target, signer = (F_LEAF, F_INTER) if which == "leaf" else (F_INTER, F_ROOT)
-    der = resign(data.draw(resigned_tbs(target.cert.tbs_certificate_bytes)), signer.key)  # type: ignore[arg-type]
+    der = resign(data.draw(resigned_tbs(target.cert.tbs_certificate_bytes)), signer.key)
     pems = [F_LEAF.pem, F_INTER.pem]
     pems[0 if which == "leaf" else 1] = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) \
         + b"-----END CERTIFICATE-----\n"

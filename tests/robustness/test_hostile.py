@@ -88,7 +88,7 @@ def signed_by(cn: str, issuer_cn: str, issuer_key: EllipticCurvePrivateKey,
               key: EllipticCurvePrivateKey, **kw: object) -> f.Issued:
     """A CA certificate for ``cn`` that names ``issuer_cn`` and is signed by ``issuer_key``."""
     stand_in = f.Issued(cert=f.ca("stand-in").cert, key=issuer_key)
-    return f.make(cn, stand_in, key=key, ca=True, issuer_name=f.name(issuer_cn), **kw)  # type: ignore[arg-type]
+    return f.make(cn, stand_in, key=key, ca=True, issuer_name=f.name(issuer_cn), **kw)
 
 
 # --- 10,000 certificates --------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def long_named(cn: str, issuer: f.Issued, *, ca: bool = False, key_label: str = 
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("long.example")]), False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return f.Issued(builder.sign(issuer.key, hashes.SHA256()), key)  # type: ignore[arg-type]
+        return f.Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
 @pytest.mark.parametrize("case", ["long-leaf", "long-issuer-missing", "long-issuer-present", "hostname"])
@@ -457,7 +457,7 @@ def test_hundred_kib_unknown_extension(critical: bool) -> None:
         builder = builder.add_extension(ext.value, ext.critical)
     builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.7"),
                                                                payload), critical)
-    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)  # type: ignore[arg-type]
+    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)
     with hang_guard(GUARD):
         report, data, text = full_report(f.bundle(leaf, inter), trust(root))
     assert len(text) < 10_000 and len(data) < 10_000  # the extension's content is never echoed
@@ -474,7 +474,7 @@ def test_extension_claiming_four_gib_reads_as_absent() -> None:
                .not_valid_after(f.NOT_AFTER)
                .add_extension(x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
                                                          b"\x30\x84\xff\xff\xff\xff\x82\x01a"), False))
-    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)  # type: ignore[arg-type]
+    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)
     with hang_guard(GUARD):
         report, _, _ = full_report(f.bundle(leaf, inter), trust(root), Policy(at=f.AT, host="len.example"))
     assert report.verdict == "broken"  # no readable subjectAltName: no host matches
@@ -724,7 +724,7 @@ def _damaged(issued: f.Issued, signer: f.Issued, what: str) -> bytes:
     else:
         assert tbs[4:9] == bytes.fromhex("a003020102")
         tbs[8] = 0x73  # version 116
-    return resign(bytes(tbs), signer.key)  # type: ignore[arg-type]
+    return resign(bytes(tbs), signer.key)
 
 
 def test_live_server_sending_a_certificate_with_a_damaged_name(capsys: pytest.CaptureFixture[str]) -> None:
