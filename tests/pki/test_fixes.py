@@ -57,6 +57,11 @@ def subjects(bundle: Bundle) -> list[str]:
     return [e.subject for e in bundle.certs]
 
 
+def network_urls(bundle: Bundle, ctx: RepairContext) -> list[str]:
+    """The AIA URLs ``complete`` would fetch first if the network were allowed ([] if none is needed)."""
+    return list(fixes.network_plan(bundle, ctx).urls)
+
+
 def good_chain() -> list[str]:
     return subjects(sample("good-chain.pem"))
 
@@ -344,7 +349,7 @@ def test_issuer_found_only_through_aia() -> None:
         store = TrustStore([root.entry()])
         bundle = f.bundle(leaf)
         offline = RepairContext(store, POLICY)
-        assert fixes.network_urls(bundle, offline) == [f"{base}/inter.der"]
+        assert network_urls(bundle, offline) == [f"{base}/inter.der"]
         assert not fixes.complete(bundle, offline).changed
         repair = fixes.complete(bundle, RepairContext(store, POLICY, allow_network=True, timeout=2.0,
                                                       allow_loopback=True))
@@ -353,7 +358,7 @@ def test_issuer_found_only_through_aia() -> None:
     assert repair.added[0].origin.source == f"{base}/inter.der"
     assert f"AIA {base}/inter.der" in repair.description
     assert diagnose(repair.after, store, POLICY).verdict == "ok"
-    assert fixes.network_urls(repair.after, offline) == []
+    assert network_urls(repair.after, offline) == []
 
 
 def test_aia_errors_become_notes() -> None:
@@ -401,7 +406,7 @@ def test_no_network_without_permission() -> None:
     ctx = RepairContext(TrustStore([h.root.entry()]), POLICY, fetch=fetch)
     for fn in REPAIRS:
         fn(f.bundle(h.leaf), ctx)
-    assert fixes.network_urls(f.bundle(h.leaf), ctx) == ["http://aia.test/inter.der"]
+    assert network_urls(f.bundle(h.leaf), ctx) == ["http://aia.test/inter.der"]
 
 
 def test_repair_changed() -> None:

@@ -3,7 +3,7 @@
 Certificate names, SAN entries and AIA URLs carry Rich markup, OSC/CSI escape sequences (7- and
 8-bit), right-to-left overrides and isolates, NULs and other controls. The text report must show
 them as visible escapes and contain no raw control or bidi character; the JSON report must be
-plain ASCII that parses back to exactly the engine's strings. (The app is tested by its engineer.)
+plain ASCII that parses back to exactly the engine's strings. (The app's screens: tests/app/test_hostile.py.)
 """
 
 from __future__ import annotations

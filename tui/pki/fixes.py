@@ -22,7 +22,7 @@ from .stores import CertPool, TrustStore
 
 __all__ = [
     "NetworkPlan", "Repair", "RepairContext", "add_file", "aia_pool", "complete", "drop_extras", "drop_root", "fix_all",
-    "keep_root", "fix_steps", "network_plan", "network_urls", "reorder", "to_pem",
+    "keep_root", "fix_steps", "network_plan", "reorder", "to_pem",
 ]
 
 
@@ -311,11 +311,6 @@ def network_plan(bundle: Bundle, ctx: RepairContext) -> NetworkPlan:
     assert report.path is not None
     urls, left_out = aia.planned_urls(report.path.top.cert)
     return NetworkPlan(tuple(urls), tuple(left_out))
-
-
-def network_urls(bundle: Bundle, ctx: RepairContext) -> list[str]:
-    """The AIA URLs :func:`complete` would fetch first if the network were allowed ([] if none needed)."""
-    return list(network_plan(bundle, ctx).urls)
 
 
 def aia_pool(bundle: Bundle, ctx: RepairContext) -> tuple[CertPool, list[str]]:

@@ -166,14 +166,6 @@ def load_file(spec: str, *, password: bytes | None = None, stdin: bytes | None =
     return load_bytes(data, name, password=password)
 
 
-def load_many(specs: list[str], *, password: bytes | None = None, stdin: bytes | None = None) -> Bundle:
-    """Merge several file sources in the order given."""
-    bundle = Bundle()
-    for spec in specs:
-        bundle = bundle.merge(load_file(spec, password=password, stdin=stdin))
-    return bundle
-
-
 def cert_from_der(der: bytes, origin: Origin) -> CertEntry:
     """One DER certificate from elsewhere (a live server, a URL), checked like a loaded one.
 

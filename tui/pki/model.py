@@ -315,7 +315,6 @@ def ext_critical(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool | N
     return ext.critical if ext is not None else None
 
 
-_raw_names = raw_names  # the older name, kept for callers of the model module
 def _der_of(cert: x509.Certificate) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding  # only off the common path
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from .load import LoadError, load_bytes, load_file, may_exist, read_input
-from .model import Bundle, CertEntry, Origin
+from .model import CertEntry, Origin
 from .names import canonical
 
 # Where operating systems keep their PEM root bundle, most common first.
@@ -117,12 +117,9 @@ def system_bundle_path() -> str | None:
     for path in candidates:
         if path and os.path.isfile(path):
             return path
-    try:
-        import certifi
+    import certifi  # a dependency: its bundle is the last resort
 
-        return certifi.where()
-    except ImportError:  # pragma: no cover - certifi is a dependency
-        return None
+    return certifi.where()
 
 
 @lru_cache(maxsize=4)
@@ -220,7 +217,3 @@ def search_pool(paths: Iterable[str], *, password: bytes | None = None) -> tuple
             for c in bundle.certs:
                 pool.add(CertEntry(c.cert, c.der, c.origin._replace(container="search")))
     return pool, notes
-
-
-def bundle_pool(bundle: Bundle) -> CertPool:
-    return CertPool(bundle.certs)
