@@ -47,7 +47,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -60,18 +60,18 @@ REPO = HERE.parent
 DATA = HERE / ".data"
 sys.path.insert(0, str(REPO))
 
-from tui.pki import stores  # noqa: E402
-from tui.pki.diagnose import Policy, diagnose  # noqa: E402
-from tui.pki.fixes import RepairContext, fix_all, to_pem  # noqa: E402
-from tui.pki.load import load_file  # noqa: E402
-from tui.pki.model import Bundle  # noqa: E402
-from tui.pki.stores import TrustStore, load_trust  # noqa: E402
+from tui.pki import stores  # noqa: E402 - sys.path is set first
+from tui.pki.diagnose import Policy, diagnose  # noqa: E402 - sys.path is set first
+from tui.pki.fixes import RepairContext, fix_all, to_pem  # noqa: E402 - sys.path is set first
+from tui.pki.load import load_file  # noqa: E402 - sys.path is set first
+from tui.pki.model import Bundle  # noqa: E402 - sys.path is set first
+from tui.pki.stores import TrustStore, load_trust  # noqa: E402 - sys.path is set first
 
 GENERATOR_VERSION = 2  # bump when the generated bundles change shape
 CHAIN_SERVED = 5  # int A, leaf, root, int B ... int A again
-NOT_BEFORE = datetime(2025, 1, 1, tzinfo=timezone.utc)
-NOT_AFTER = datetime(2125, 1, 1, tzinfo=timezone.utc)
-AT = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOT_BEFORE = datetime(2025, 1, 1, tzinfo=UTC)
+NOT_AFTER = datetime(2125, 1, 1, tzinfo=UTC)
+AT = datetime(2026, 6, 1, tzinfo=UTC)
 KEYS = 8  # distinct EC P-256 keys, reused across certificates (signatures are still all checked)
 LEAVES_PER_CA = 24  # "other" leaves per "other" CA
 SELF_SIGNED_EVERY = 50  # one unrelated self-signed root per this many other certificates

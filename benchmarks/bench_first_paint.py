@@ -30,24 +30,25 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.screen import Screen  # noqa: E402
-from textual.widgets import Static  # noqa: E402
+from bench_check import bundles, floor, machine, openssl_verify  # noqa: E402 - sys.path is set first
 
-from bench_check import bundles, floor, machine, openssl_verify  # noqa: E402
-from tui.app import make_app  # noqa: E402
-from tui.app.widgets.signer_tree import SignerTree  # noqa: E402
-from tui.cli import parse_request  # noqa: E402
+from tui.app import make_app  # noqa: E402 - sys.path is set first
+from tui.app.widgets.signer_tree import SignerTree  # noqa: E402 - sys.path is set first
+from tui.cli import parse_request  # noqa: E402 - sys.path is set first
 
 SIZE = (120, 40)
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BIG = 1_000  # at and above this many certificates, use --big-runs
 
 

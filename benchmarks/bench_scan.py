@@ -31,17 +31,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from tests.tlsserver import issue, serve_tls_many  # noqa: E402
-from tui.pki.endpoints import Endpoint, LiveOptions  # noqa: E402
-from tui.pki.load import load_bytes  # noqa: E402
-from tui.pki.scan import ScanSettings, Target, scan  # noqa: E402
-from tui.pki.stores import TrustStore  # noqa: E402
+from tests.tlsserver import issue, serve_tls_many  # noqa: E402 - sys.path is set first
+from tui.pki.endpoints import Endpoint, LiveOptions  # noqa: E402 - sys.path is set first
+from tui.pki.load import load_bytes  # noqa: E402 - sys.path is set first
+from tui.pki.scan import ScanSettings, Target, scan  # noqa: E402 - sys.path is set first
+from tui.pki.stores import TrustStore  # noqa: E402 - sys.path is set first
 
 Served = tuple[bytes, bytes] | None
 
@@ -55,7 +56,7 @@ def fleet(count: int) -> tuple[list[Served], bytes]:
     kinds: list[Served] = [(leaf.pem + inter.pem, leaf.key_pem), (leaf.pem, leaf.key_pem),
                            (other.pem + inter.pem, other.key_pem), None]
     weights = [16, 2, 1, 1]  # 80%, 10%, 5%, 5%
-    pattern = [kind for kind, weight in zip(kinds, weights) for _ in range(weight)]
+    pattern = [kind for kind, weight in zip(kinds, weights, strict=True) for _ in range(weight)]
     return [pattern[(i * 7) % len(pattern)] for i in range(count)], root.pem
 
 
@@ -112,6 +113,12 @@ def floor(targets: list[Target], jobs: int) -> None:
         list(pool.map(handshake, targets))
 
 
+def scan_all(targets: list[Target], settings: ScanSettings, jobs: int, verdicts: dict[str, int]) -> None:
+    """Scan every target, counting the verdicts into ``verdicts``."""
+    for result in scan(targets, settings, jobs=jobs):
+        verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
+
+
 def measure(run: Callable[[], object]) -> tuple[float, FdPeak]:
     with FdPeak() as fds:
         started = time.perf_counter()
@@ -139,17 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         named = ScanSettings(trust=trust, timeout=10, host="127.0.0.1", live=LiveOptions(sni="loopback.test"))
         rows = []
         for jobs in job_counts:
-            base, base_fds = measure(lambda: floor(targets, jobs))
-            verdicts: dict[str, int] = {}
-
-            def run(settings: ScanSettings) -> None:
-                verdicts.clear()
-                for result in scan(targets, settings, jobs=jobs):
-                    verdicts[result.verdict] = verdicts.get(result.verdict, 0) + 1
-
+            base, base_fds = measure(partial(floor, targets, jobs))
             for label, settings in (("scan", plain), ("scan --sni", named)):
-                elapsed, fds = measure(lambda: run(settings))
-                rows.append((jobs, label, len(targets) / elapsed, elapsed / base, fds.above, fds.after, dict(verdicts)))
+                verdicts: dict[str, int] = {}
+                elapsed, fds = measure(partial(scan_all, targets, settings, jobs, verdicts))
+                rows.append((jobs, label, len(targets) / elapsed, elapsed / base, fds.above, fds.after, verdicts))
             rows.append((jobs, "floor (ssl handshake)", len(targets) / base, 1.0, base_fds.above, base_fds.after, {}))
         print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
               f"{args.endpoints} loopback endpoints (server in another process)\n")

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,14 +19,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tui.pki.model import Bundle, CertEntry, KeyEntry, Origin
 
-NOT_BEFORE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
-NOT_AFTER = dt.datetime(2125, 1, 1, tzinfo=dt.timezone.utc)
-AT = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+NOT_BEFORE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+NOT_AFTER = dt.datetime(2125, 1, 1, tzinfo=dt.UTC)
+AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 SERVER = [ExtendedKeyUsageOID.SERVER_AUTH]
 CLIENT = [ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
-@lru_cache(maxsize=None)
+@cache
 def ec_key(label: str, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
     """A fresh key per label (cached within the test run so cross-signing can reuse one)."""
     curves = {"secp256r1": ec.SECP256R1(), "secp384r1": ec.SECP384R1(), "secp224r1": ec.SECP224R1(),
@@ -34,7 +34,7 @@ def ec_key(label: str, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(curves[curve])
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_key(label: str, bits: int = 2048) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(65537, bits)
 
@@ -142,7 +142,7 @@ def make(
 
 
 def ca(cn: str, issuer: Issued | None = None, **kw: object) -> Issued:
-    return make(cn, issuer, ca=True, **kw)  # type: ignore[arg-type]
+    return make(cn, issuer, ca=True, **kw)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def hierarchy(prefix: str = "t", **leaf_kw: object) -> Hierarchy:
     """root -> intermediate -> leaf ``{prefix}.example``."""
     root = ca(f"{prefix} Root")
     inter = ca(f"{prefix} Intermediate", root)
-    leaf = make(f"{prefix}.example", inter, **leaf_kw)  # type: ignore[arg-type]
+    leaf = make(f"{prefix}.example", inter, **leaf_kw)
     return Hierarchy(root, inter, leaf)
 
 
@@ -228,7 +228,7 @@ def serve_http(bodies: dict[str, bytes]) -> Iterator[str]:
     """Serve ``bodies`` (path -> bytes, read at request time; 404 otherwise) on 127.0.0.1; yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             body = bodies.get(self.path)
             if body is None:
                 self.send_error(404)
@@ -259,7 +259,7 @@ def _resign(tbs: bytes, signer: CertificateIssuerPrivateKeyTypes, outer_alg: byt
     if isinstance(signer, rsa.RSAPrivateKey):
         signature = signer.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
     else:
-        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+        signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))
     return x509.load_der_x509_certificate(encode(0x30, tbs + outer_alg + encode(0x03, b"\x00" + signature)))
 
 
@@ -313,4 +313,4 @@ def with_extension(issued: Issued, signer: CertificateIssuerPrivateKeyTypes, oid
     for ext in cert.extensions:
         builder = builder.add_extension(ext.value, ext.critical)
     builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical)
-    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(signer, hashes.SHA256())

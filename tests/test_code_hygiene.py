@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)$")
 IGNORE = re.compile(r"#\s*type:\s*ignore\b(?P<rest>.*)$")
-# "# noqa: E402 - the path is set first" / "# type: ignore[arg-type]  # the fields are checked at runtime"
+# e.g. `noqa: E402 - the path is set first` and `type: ignore[arg-type]  # the fields are checked at runtime`
 NOQA_WITH_REASON = re.compile(r":\s*[A-Z]+[0-9]+(\s*,\s*[A-Z]+[0-9]+)*\s+-\s+\S")
 IGNORE_WITH_REASON = re.compile(r"\[[a-z-]+(\s*,\s*[a-z-]+)*\]\s*#\s*\S")
 

@@ -72,7 +72,7 @@ def issue(
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     signer_key = issuer.key if issuer else key
     issuer_name = issuer.cert.subject if issuer else name
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -196,7 +196,7 @@ def _pyopenssl_context(
     if chain:
         key = serialization.load_pem_private_key(key_pem, password=None)
         ctx.use_certificate(chain[0])
-        ctx.use_privatekey(key)  # type: ignore[arg-type]
+        ctx.use_privatekey(key)
         for extra in chain[1:]:
             ctx.add_extra_chain_cert(extra)
     if max_version == "1.2":
@@ -258,7 +258,7 @@ def _ssl_context(
     if server_names is not None:
         def on_sni(sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
             server_names.append(name)
-        ctx.sni_callback = on_sni  # type: ignore[assignment]
+        ctx.sni_callback = on_sni
     return ctx
 
 
@@ -419,7 +419,7 @@ def serve_tls_many(
         while not stop.is_set():
             for key, _ in selector.select(timeout=0.1):
                 try:
-                    conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
+                    conn, _ = key.fileobj.accept()
                 except OSError:
                     continue
                 conn.setblocking(True)  # pyOpenSSL needs a blocking socket without a timeout

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,11 @@ from tui.cli import parse_request
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 ROOTS = str(SAMPLES / "roots" / "local-root.pem")
-FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SIZE = (120, 40)
+
+SnapCompare = Callable[..., bool]
+"""pytest-textual-snapshot's ``snap_compare`` fixture: runs the app and compares its screen with the stored SVG."""
 
 
 def new_app(*argv: str, system_roots: bool = False) -> ChainDoctorApp:
@@ -107,7 +110,7 @@ def record_notes(app: ChainDoctorApp) -> Notes:
     def notify(message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
                markup: bool = True) -> None:
         notes.items.append((message, title, severity))
-        original(message, title=title, severity=severity, timeout=timeout, markup=markup)  # type: ignore[arg-type]
+        original(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
-    app.notify = notify  # type: ignore[method-assign]
+    app.notify = notify  # type: ignore[method-assign]  # records each notice, then shows it
     return notes

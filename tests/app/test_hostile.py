@@ -57,9 +57,9 @@ def _resubject(issued: factory.Issued, subject: x509.Name, issuer: factory.Issue
         builder = builder.add_extension(ext.value, ext.critical)
     if issuer is not None:
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), False)  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), False)
     signer = issuer.key if issuer is not None else issued.key
-    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(signer, hashes.SHA256())
 
 
 def segments(widget: Widget) -> list[Segment]:

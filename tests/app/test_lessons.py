@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Header
 
-from tests.app.conftest import FIXED_NOW, ROOTS, SAMPLES, SIZE, new_app, sample, settle
+from tests.app.conftest import FIXED_NOW, ROOTS, SAMPLES, SIZE, SnapCompare, new_app, sample, settle
 from tests.app.test_hostile import write_hostile_bundle
 from tui.app import make_app
 from tui.app.app import ChainDoctorApp
@@ -137,7 +137,7 @@ async def test_learn_opens_lesson_one_in_the_real_app() -> None:
         # the main screen itself shows the lesson's chain: tree, served order, details, findings
         assert app.sub_title == "lesson 1: good-chain.pem"
         assert subjects(app) == [LEAF, FIN, SERVICE]
-        assert app.query_one(SignerTree).cursor_target()[0].subject == LEAF  # type: ignore[index]
+        assert app.query_one(SignerTree).cursor_target()[0].subject == LEAF
         assert app.query_one(ServedOrder).row_count == 3
         assert "orders.fin.service.local" in app.query_one("#details").text
         assert app.title == "chaindoctor — OK"
@@ -161,7 +161,7 @@ async def test_lesson_1_anatomy() -> None:
         assert isinstance(app.screen, GlossaryScreen)
         await pilot.press(*"SAN")
         await step_done(pilot, app, 3)
-        assert app.screen.current == "san"  # type: ignore[attr-defined]
+        assert app.screen.current == "san"
         await pilot.press("escape")
         await pilot.pause()
         text = panel_text(app)
@@ -394,7 +394,7 @@ async def test_opening_another_file_mid_lesson_is_noticed() -> None:
         assert app.sub_title == "lesson 1: good-chain.pem"
 
 
-def test_lesson_snapshot(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_lesson_snapshot(snap_compare: SnapCompare) -> None:
     """Lesson 4 with its first step done: the panel beside the real tree, served order and findings."""
 
     async def run_before(pilot: Pilot[object]) -> None:
@@ -421,7 +421,7 @@ async def test_explanation_uses_your_file_names_and_the_same_text_as_explain(mon
         shown = app.query_one("#explain").text
         info = EXPLANATIONS["wrong-order"]
         flat = " ".join(shown.split())
-        for command in openssl_commands("wrong-order", **files):  # type: ignore[arg-type]
+        for command in openssl_commands("wrong-order", **files):
             assert f"$ {command}" in shown
         assert "sample_certs/reversed.pem" in shown and "chain.pem" not in shown and "example.com" not in shown
         for prose in (info.meaning, info.fix):
@@ -440,7 +440,7 @@ async def test_explanation_links_open_the_glossary_and_certificates_cannot_add_l
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         pane = app.query_one("#explain")
-        content = pane._content  # type: ignore[attr-defined]
+        content = pane._content
         assert isinstance(content, Text) and "[@click=app.quit]" in content.plain  # shown, as inert text
         actions = click_actions(content)
         assert actions, "the explanation links its glossary words"

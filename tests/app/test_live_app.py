@@ -57,7 +57,7 @@ def served(app: ChainDoctorApp) -> list[tuple[str, str, str]]:
     """(subject, role, origin) of every certificate, in the order the app shows them."""
     assert app.view is not None
     report = app.view.report
-    return [(e.subject, role, e.origin.label) for e, role in zip(report.bundle.certs, report.roles)]
+    return [(e.subject, role, e.origin.label) for e, role in zip(report.bundle.certs, report.roles, strict=True)]
 
 
 def served_rows(app: ChainDoctorApp) -> list[list[str]]:

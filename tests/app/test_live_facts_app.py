@@ -19,7 +19,7 @@ from tui.app.app import ChainDoctorApp
 from tui.app.widgets.live import LiveBar
 from tui.cli import parse_request
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)  # the test certificates are fresh
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)  # the test certificates are fresh
 HOSTILE = "[link=https://evil.example]click[/link]\x1b[31m\u202eevil"
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, record_notes, screen_text, settle
+from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, SnapCompare, record_notes, screen_text, settle
 from tests.app.test_snapshots import press_then_settle
 from tui.app.keys import Where, keys_on
 from tui.app.mtls_app import MtlsApp, make_mtls_app
-from tui.app.screens.dialogs import ChoiceScreen, ConfirmScreen, OpenScreen, SaveScreen
+from tui.app.screens.dialogs import ChoiceScreen, OpenScreen, SaveScreen
 from tui.app.screens.glossary import GlossaryScreen
 from tui.app.screens.help import HelpScreen, help_text
 from tui.app.screens.mtls import MtlsScreen
@@ -84,7 +84,7 @@ async def test_swapped_trust_shows_the_missing_issuer_on_the_server_side() -> No
         screen = screen_of(app)
         client = screen.sides["client"].report
         assert client is not None and client.codes() == {"missing-intermediate"}
-        assert screen.sides["server"].report.verdict == "ok"  # type: ignore[union-attr]
+        assert screen.sides["server"].report.verdict == "ok"
         right = screen.pane("client").text
         assert "✗ BROKEN — 1 error" in right and "missing-intermediate" in right
         assert "⚠ missing: CN=mTLS Client Root CA" in right
@@ -95,12 +95,12 @@ async def test_swapped_trust_shows_the_missing_issuer_on_the_server_side() -> No
 
 async def test_repairs_apply_to_the_focused_side_with_its_own_history(tmp_path: Path) -> None:
     app = mtls_app(client_chain=reversed_client_chain(tmp_path))
-    notes = record_notes(app)  # type: ignore[arg-type]
+    notes = record_notes(app)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = screen_of(app)
         assert subjects(app, "client") == [CLIENT_CA, BILLING]
-        assert screen.sides["client"].report.codes() == {"wrong-order"}  # type: ignore[union-attr]
+        assert screen.sides["client"].report.codes() == {"wrong-order"}
         assert screen.active == "server" and screen.check_action("reorder", ()) is None
         await pilot.press("o")  # the server side has nothing to reorder: nothing happens
         await settle(pilot)
@@ -112,7 +112,7 @@ async def test_repairs_apply_to_the_focused_side_with_its_own_history(tmp_path: 
         await pilot.press("o")
         await settle(pilot)
         assert subjects(app, "client") == [BILLING, CLIENT_CA]
-        assert screen.sides["client"].report.verdict == "ok"  # type: ignore[union-attr]
+        assert screen.sides["client"].report.verdict == "ok"
         assert not screen.sides["server"].history.can_undo and screen.sides["client"].history.dirty
         assert "Reordered the client's chain — u to undo" in notes.text()
         assert "unsaved" in str(screen.query_one("#pair-verdict").content)
@@ -330,7 +330,7 @@ def test_mtls_without_app_still_prints_the_text_report(capsys: pytest.CaptureFix
     assert status == 0 and "mTLS pair: OK" in out
 
 
-def test_mtls_screen_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_mtls_screen_snapshot(snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(SAMPLES.parent)  # relative names: nothing machine-specific in the picture
     app = mtls_app("sample_certs/mtls/server-root.pem", "sample_certs/mtls/server-root.pem",
                    server_chain="sample_certs/mtls/server-chain.pem", client_chain="sample_certs/mtls/client-chain.pem")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.app.conftest import SAMPLES, new_app, settle
+from tests.app.conftest import SAMPLES, SnapCompare, new_app, settle
 
 SIZE = (120, 40)
 SMALL = (100, 30)
@@ -27,19 +27,19 @@ def press_then_settle(*keys: str) -> Callable[[Pilot[object]], object]:
     return run_before
 
 
-def test_demo_broken(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_demo_broken(snap_compare: SnapCompare) -> None:
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=press_then_settle())
 
 
-def test_demo_fixed(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_demo_fixed(snap_compare: SnapCompare) -> None:
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=press_then_settle("f"))
 
 
-def test_demo_broken_small_terminal(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_demo_broken_small_terminal(snap_compare: SnapCompare) -> None:
     assert snap_compare(new_app(), terminal_size=SMALL, run_before=press_then_settle())
 
 
-def test_missing_intermediate(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_missing_intermediate(snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(SAMPLES.parent)  # relative names: nothing machine-specific in the picture
     app = new_app("sample_certs/missing-intermediate.pem", "--roots", "sample_certs/roots/local-root.pem")
     assert snap_compare(app, terminal_size=SIZE, run_before=press_then_settle())

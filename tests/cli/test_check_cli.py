@@ -152,8 +152,8 @@ def test_hostile_subject_is_inert_in_text_and_json(capsys: pytest.CaptureFixture
 
 def test_stdin_source() -> None:
     data = (SAMPLES / "good-chain.pem").read_bytes()
-    result = subprocess.run([sys.executable, "-m", "tui", "check", "-", "--roots", LOCAL_ROOT, "--no-system-roots", "--json"],
-                            input=data, capture_output=True, timeout=60)
+    command = [sys.executable, "-m", "tui", "check", "-", "--roots", LOCAL_ROOT, "--no-system-roots", "--json"]
+    result = subprocess.run(command, input=data, capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["certificates"][0]["source"] == "<stdin>:1"
 

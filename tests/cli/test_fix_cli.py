@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,7 +81,7 @@ def fix(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
-def check_json(capsys: pytest.CaptureFixture[str], path: Path, *options: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def check_json(capsys: pytest.CaptureFixture[str], path: Path, *options: str) -> tuple[int, dict[str, Any]]:
     status = main(["check", str(path), *TRUST, *options, "--json"])
     return status, json.loads(capsys.readouterr().out)
 
@@ -364,7 +365,8 @@ def test_aia_fetch_completes_the_chain(capsys: pytest.CaptureFixture[str], tmp_p
         assert out.read_bytes() == leaf.pem + inter.pem
         assert_openssl_ok(out, str(tmp_path / "root.pem"))
         bodies.clear()
-        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia", "--aia-private")
+        status, text, _ = fix(capsys, str(tmp_path / "leaf.pem"), "-o", str(tmp_path / "404.pem"), *trust, "--aia",
+                              "--aia-private")
         assert status == 1 and f"note: {base}/inter.der: HTTP 404" in text
 
 

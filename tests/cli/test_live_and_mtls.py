@@ -46,6 +46,7 @@ def test_check_reports_the_chain_as_the_server_sends_it(
     sources = [c["source"] for c in report["certificates"]]
     assert sources == [f"127.0.0.1:{port}#{i}" for i in range(1, len(served) + 1)]
     import hashlib
+
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -96,7 +97,8 @@ def mtls(capsys: pytest.CaptureFixture[str], server_trust: str, client_trust: st
 
 
 def test_mtls_pair_accepts_each_other(capsys: pytest.CaptureFixture[str]) -> None:
-    status, data = mtls(capsys, str(MTLS / "client-root.pem"), str(MTLS / "server-root.pem"), "--host", "api.mtls.local")
+    status, data = mtls(capsys, str(MTLS / "client-root.pem"), str(MTLS / "server-root.pem"), "--host",
+                        "api.mtls.local")
     assert status == 0 and data["verdict"] == "ok"
     assert data["server"]["verdict"] == data["client"]["verdict"] == "ok"
     assert data["server"]["schema"] == 1 and data["client"]["chain"]
@@ -118,8 +120,10 @@ def test_mtls_client_rejects_server(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_mtls_purpose_client_chain_used_as_server(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["mtls", "--server-chain", str(MTLS / "client-chain.pem"), "--server-trust", str(MTLS / "client-root.pem"),
-                   "--client-chain", str(MTLS / "client-chain.pem"), "--client-trust", str(MTLS / "client-root.pem"), "--json"])
+    status = main(["mtls", "--server-chain", str(MTLS / "client-chain.pem"),
+                   "--server-trust", str(MTLS / "client-root.pem"),
+                   "--client-chain", str(MTLS / "client-chain.pem"),
+                   "--client-trust", str(MTLS / "client-root.pem"), "--json"])
     data = json.loads(capsys.readouterr().out)
     assert status == 1
     assert "wrong-purpose" in {f["code"] for f in data["server"]["findings"]}
@@ -127,7 +131,9 @@ def test_mtls_purpose_client_chain_used_as_server(capsys: pytest.CaptureFixture[
 
 
 def test_mtls_text_report(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["mtls", "--server-chain", str(MTLS / "server-chain.pem"), "--server-trust", str(MTLS / "server-root.pem"),
-                   "--client-chain", str(MTLS / "client-chain.pem"), "--client-trust", str(MTLS / "server-root.pem")])
+    status = main(["mtls", "--server-chain", str(MTLS / "server-chain.pem"),
+                   "--server-trust", str(MTLS / "server-root.pem"),
+                   "--client-chain", str(MTLS / "client-chain.pem"),
+                   "--client-trust", str(MTLS / "server-root.pem")])
     out = capsys.readouterr().out
     assert status == 1 and "mTLS pair: BROKEN" in out and "The server will reject the client's certificate" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from tui.cli.parse import parser_for
 from tui.cli.scan import run_scan
 
 KINDS = ["ok"] * 35 + ["wrong-host"] * 5 + ["missing"] * 5 + ["closed"] * 5
+Fleet = tuple[list[str], list[str], str]  # the kind of each endpoint, the endpoints, the root file
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     root = issue("Scan CLI Root", ca=True, days=365)
     inter = issue("Scan CLI Intermediate", root, ca=True, days=365)
     leaf = issue("loopback", inter, ip_addresses=("127.0.0.1",), days=90)
@@ -42,13 +44,13 @@ def scan(argv: list[str], err: io.StringIO | None = None) -> tuple[int, str]:
     return status, out.getvalue()
 
 
-def test_json_lines_one_per_endpoint_in_order(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_json_lines_one_per_endpoint_in_order(fleet: Fleet) -> None:
     kinds, endpoints, roots = fleet
     status, out = scan([*endpoints, "--roots", roots, "--no-system-roots", "--json", "--timeout", "5"])
     lines = [json.loads(line) for line in out.splitlines()]
     assert status == 1
     assert [line["endpoint"] for line in lines] == endpoints
-    for kind, line in zip(kinds, lines):
+    for kind, line in zip(kinds, lines, strict=True):
         if kind == "closed":
             assert set(line) == {"endpoint", "error"} and line["error"].endswith("refused")
             continue
@@ -59,13 +61,13 @@ def test_json_lines_one_per_endpoint_in_order(fleet) -> None:  # type: ignore[no
         assert line["expires_in_days"] in (89, 90)
 
 
-def test_text_lines_and_summary(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_text_lines_and_summary(fleet: Fleet) -> None:
     kinds, endpoints, roots = fleet
     status, out = scan([*endpoints, "--roots", roots, "--no-system-roots", "--jobs", "8", "--timeout", "5"])
     lines = out.splitlines()
     assert status == 1
     assert lines[-1] == "50 endpoints: 35 ok, 10 broken, 5 unreachable"
-    for kind, endpoint, line in zip(kinds, endpoints, lines):
+    for kind, endpoint, line in zip(kinds, endpoints, lines[:-1], strict=True):
         verdict, label = line.split()[:2]
         assert label == endpoint
         assert verdict == {"ok": "ok", "wrong-host": "broken", "missing": "broken", "closed": "unreachable"}[kind]
@@ -79,9 +81,9 @@ def test_text_lines_and_summary(fleet) -> None:  # type: ignore[no-untyped-def]
             assert "missing-intermediate: " in line
 
 
-def test_all_ok_exits_0_and_endpoints_come_from_a_file(fleet, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_all_ok_exits_0_and_endpoints_come_from_a_file(fleet: Fleet, tmp_path: Path) -> None:
     kinds, endpoints, roots = fleet
-    good = [e for k, e in zip(kinds, endpoints) if k == "ok"]
+    good = [e for k, e in zip(kinds, endpoints, strict=True) if k == "ok"]
     listing = tmp_path / "hosts.txt"
     listing.write_text("# the healthy ones\n\n" + "\n".join(f"{e}  # web" for e in good[:10]) + "\n")
     err = Terminal()

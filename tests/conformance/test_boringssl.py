@@ -21,7 +21,7 @@ import tarfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -151,7 +151,7 @@ class Summary:
 
 def _time(text: str) -> datetime:
     raw = DEFAULT_TIME if text == "DEFAULT" else text
-    return datetime.strptime(raw, "%y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(raw, "%y%m%d%H%M%SZ").replace(tzinfo=UTC)
 
 
 def _fields(text: str) -> tuple[dict[str, str], str]:
@@ -183,9 +183,9 @@ def load_cases(path: Path = CORPUS) -> list[Case]:
         for name, member in sorted(files.items()):
             if not name.endswith(".test"):
                 continue
-            values, errors = _fields(tar.extractfile(member).read().decode())  # type: ignore[union-attr]
+            values, errors = _fields(tar.extractfile(member).read().decode())
             chain_name = str(PurePosixPath(name).parent / values["chain"])
-            pem = tar.extractfile(files[chain_name]).read()  # type: ignore[union-attr]
+            pem = tar.extractfile(files[chain_name]).read()
             chain = tuple(c.der for c in load_bytes(pem, chain_name).certs)
             short = "/".join(PurePosixPath(name).parts[-2:])
             cases.append(Case(short, chain, values["last_cert_trust"], _time(values["utc_time"]),

@@ -22,7 +22,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from tui.pki.stores import TrustStore
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpora" / "x509-limbo-subset.json.gz"
 # Cases without a validation time are judged at this fixed moment (their certificates span 1970-2969).
-DEFAULT_TIME = datetime(2025, 1, 1, tzinfo=timezone.utc)
+DEFAULT_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 # Feature tags that ask for something a chain checker does not judge.
 OUT_OF_SCOPE_FEATURES = {"has-crl": "needs CRLs", "name-constraint-dn": "DN name constraints"}
 PEDANTIC_PREFIX = "pedantic-"
@@ -161,7 +161,7 @@ def _when(case: Case) -> datetime:
     raw = case.get("validation_time")
     if not raw:
         return DEFAULT_TIME
-    return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _host(case: Case) -> str | None:

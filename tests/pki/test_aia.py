@@ -47,7 +47,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         self.server.hits[path] += 1
         route = self.server.routes.get(path)
@@ -56,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route(self)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -83,7 +83,7 @@ def redirect(location: str, code: int = 302) -> Route:
 
 
 def stall_before_headers(h: BaseHTTPRequestHandler) -> None:
-    h.server.release.wait(10)  # type: ignore[attr-defined]
+    h.server.release.wait(10)
 
 
 def stall_in_body(h: BaseHTTPRequestHandler) -> None:
@@ -92,12 +92,12 @@ def stall_in_body(h: BaseHTTPRequestHandler) -> None:
     h.end_headers()
     h.wfile.write(b"0" * 10)
     h.wfile.flush()
-    h.server.release.wait(10)  # type: ignore[attr-defined]
+    h.server.release.wait(10)
 
 
 # --------------------------------------------------------------------------- certificates
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def make_cert(
@@ -236,7 +236,7 @@ def test_aia_urls_malformed_extension() -> None:
 
 def fetch_issuers(url: str, **kw: object) -> list[x509.Certificate]:
     """fetch_issuers with loopback allowed (and nothing private)."""
-    return aia.fetch_issuers(url, addresses=LOOPBACK, **kw)  # type: ignore[arg-type]
+    return aia.fetch_issuers(url, addresses=LOOPBACK, **kw)
 
 
 def test_loopback_refused_by_default(pki: PKI) -> None:

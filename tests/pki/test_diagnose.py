@@ -15,7 +15,7 @@ from tui.pki.diagnose import Policy, diagnose
 from tui.pki.model import Bundle, CertEntry, Origin, Unreadable
 from tui.pki.stores import TrustStore
 
-OLD = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+OLD = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
 def trust(*roots: Issued) -> TrustStore:
@@ -24,11 +24,11 @@ def trust(*roots: Issued) -> TrustStore:
 
 def check(b: Bundle, *roots: Issued, **policy: object) -> object:
     policy.setdefault("at", AT)
-    return diagnose(b, trust(*roots), Policy(**policy))  # type: ignore[arg-type]
+    return diagnose(b, trust(*roots), Policy(**policy))
 
 
 def codes(report: object) -> set[str]:
-    return report.codes()  # type: ignore[attr-defined]
+    return report.codes()
 
 
 def test_correct_chain_has_no_findings() -> None:
@@ -114,13 +114,13 @@ def test_same_name_other_key_is_a_missing_issuer_not_a_bad_signature() -> None:
 
 def test_expired_and_not_yet_valid_and_expires_soon() -> None:
     root = ca("ex Root")
-    old = ca("ex Int", root, key=ec_key("ex Int"), not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    old = ca("ex Int", root, key=ec_key("ex Int"), not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     leaf = make("ex.example", old)
     report = check(bundle(leaf, old), root)
     assert codes(report) == {"expired"}
     assert report.by_code("expired")[0].certificates == (old.sha256,)
 
-    future = make("fut.example", hierarchy("fut").inter, not_before=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+    future = make("fut.example", hierarchy("fut").inter, not_before=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     h = hierarchy("fut")
     assert "not-yet-valid" in codes(check(bundle(future, h.inter), h.root))
 
@@ -133,7 +133,7 @@ def test_expired_and_not_yet_valid_and_expires_soon() -> None:
 def test_prefers_a_valid_path_when_an_expired_copy_exists() -> None:
     root = ca("pv Root")
     good = ca("pv Int", root, key=ec_key("pv Int"))
-    old = ca("pv Int", root, key=ec_key("pv Int"), not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    old = ca("pv Int", root, key=ec_key("pv Int"), not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     leaf = make("pv.example", good)
     report = check(bundle(leaf, old, good), root, host="pv.example")
     assert "expired" not in codes(report)
@@ -175,7 +175,8 @@ def test_path_length_exceeded() -> None:
     leaf = make("pl.example", i2)
     report = check(bundle(leaf, i2, i1), root)
     assert "path-length-exceeded" in codes(report)
-    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256, i2.sha256)  # the constraint and the CA beyond it
+    # the CA with the constraint and the CA beyond it
+    assert report.by_code("path-length-exceeded")[0].certificates == (i1.sha256, i2.sha256)
 
 
 def test_name_constraints_violated() -> None:

@@ -179,7 +179,8 @@ def test_source_notes_are_not_shown(tmp_path: Path) -> None:
     from tui.pki.explain import load_explanations
 
     (tmp_path / "expired.md").write_text(
-        "# Expired\n\nstands-for: every client <!-- source: RFC 5280 6.1.3 (a)(2) -->\nopenssl: openssl x509 -in {bundle}\n"
+        "# Expired\n\nstands-for: every client <!-- source: RFC 5280 6.1.3 (a)(2) -->\n"
+        "openssl: openssl x509 -in {bundle}\n"
         "\n## What it means\n\nIt is old.\n\n## Why clients fail\n\nThey check dates. <!-- source: RFC 5280 -->\n"
         "\n## How to fix it\n\nRenew it.\n", encoding="utf-8")
     exp = load_explanations(tmp_path)["expired"]

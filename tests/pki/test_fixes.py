@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,11 +50,16 @@ def sample(name: str) -> Bundle:
 
 
 def ctx_for(trust: TrustStore, **kw: object) -> RepairContext:
-    return RepairContext(trust, kw.pop("policy", POLICY), **kw)  # type: ignore[arg-type]
+    return RepairContext(trust, kw.pop("policy", POLICY), **kw)
 
 
 def subjects(bundle: Bundle) -> list[str]:
     return [e.subject for e in bundle.certs]
+
+
+def network_urls(bundle: Bundle, ctx: RepairContext) -> list[str]:
+    """The AIA URLs ``complete`` would fetch first if the network were allowed ([] if none is needed)."""
+    return list(fixes.network_plan(bundle, ctx).urls)
 
 
 def good_chain() -> list[str]:
@@ -89,8 +96,8 @@ def test_missing_intermediate_without_search_is_unresolved(trust: TrustStore) ->
 
 @pytest.mark.parametrize("name", REPAIRABLE + sorted(UNREPAIRABLE) + ["regional-cas.pem"])
 @pytest.mark.parametrize("repair_fn", REPAIRS, ids=lambda fn: fn.__name__)
-def test_every_repair_idempotent_keeps_leaf_and_keys(name: str, repair_fn, trust: TrustStore,  # type: ignore[no-untyped-def]
-                                                     pool: CertPool) -> None:
+def test_every_repair_idempotent_keeps_leaf_and_keys(name: str, repair_fn: Callable[[Bundle, RepairContext], Repair],
+                                                     trust: TrustStore, pool: CertPool) -> None:
     for keep in (False, True):
         ctx = ctx_for(trust, search=pool, keep_root=keep)
         bundle = sample(name)
@@ -342,7 +349,7 @@ def test_issuer_found_only_through_aia() -> None:
         store = TrustStore([root.entry()])
         bundle = f.bundle(leaf)
         offline = RepairContext(store, POLICY)
-        assert fixes.network_urls(bundle, offline) == [f"{base}/inter.der"]
+        assert network_urls(bundle, offline) == [f"{base}/inter.der"]
         assert not fixes.complete(bundle, offline).changed
         repair = fixes.complete(bundle, RepairContext(store, POLICY, allow_network=True, timeout=2.0,
                                                       allow_loopback=True))
@@ -351,7 +358,7 @@ def test_issuer_found_only_through_aia() -> None:
     assert repair.added[0].origin.source == f"{base}/inter.der"
     assert f"AIA {base}/inter.der" in repair.description
     assert diagnose(repair.after, store, POLICY).verdict == "ok"
-    assert fixes.network_urls(repair.after, offline) == []
+    assert network_urls(repair.after, offline) == []
 
 
 def test_aia_errors_become_notes() -> None:
@@ -374,7 +381,7 @@ def test_aia_walks_several_levels_with_injected_fetch() -> None:
              "http://aia.test/root.der": [root.cert]}
     calls: list[tuple[str, float]] = []
 
-    def fetch(url: str, *, timeout: float, addresses: AddressPolicy) -> list:  # type: ignore[type-arg]
+    def fetch(url: str, *, timeout: float, addresses: AddressPolicy) -> list[x509.Certificate]:
         assert addresses == AddressPolicy()  # public addresses only, by default
         calls.append((url, timeout))
         if url not in table:
@@ -392,14 +399,14 @@ def test_aia_walks_several_levels_with_injected_fetch() -> None:
 
 
 def test_no_network_without_permission() -> None:
-    def fetch(url: str, **_kw: object) -> list:  # type: ignore[type-arg]
+    def fetch(url: str, **_kw: object) -> list[x509.Certificate]:
         raise AssertionError("fetched without permission")
 
     h = f.aia_hierarchy("http://aia.test")
     ctx = RepairContext(TrustStore([h.root.entry()]), POLICY, fetch=fetch)
     for fn in REPAIRS:
         fn(f.bundle(h.leaf), ctx)
-    assert fixes.network_urls(f.bundle(h.leaf), ctx) == ["http://aia.test/inter.der"]
+    assert network_urls(f.bundle(h.leaf), ctx) == ["http://aia.test/inter.der"]
 
 
 def test_repair_changed() -> None:

@@ -51,7 +51,7 @@ def pems(*certs: Issued) -> bytes:
 
 
 def fetch(port: int, **kwargs: object) -> LiveChain:
-    return fetch_chain(Endpoint(LOCAL, port), timeout=5, **kwargs)  # type: ignore[arg-type]
+    return fetch_chain(Endpoint(LOCAL, port), timeout=5, **kwargs)
 
 
 # --------------------------------------------------------------------------- served order
@@ -70,7 +70,7 @@ ORDERS = {
 @pytest.mark.parametrize("scenario", sorted(ORDERS))
 def test_captures_the_chain_in_served_order(pki: Pki, scenario: str, backend: str) -> None:
     served = [getattr(pki, name) for name in ORDERS[scenario]]
-    with serve_tls(pems(*served), pki.leaf.key_pem, backend=backend) as port:  # type: ignore[arg-type]
+    with serve_tls(pems(*served), pki.leaf.key_pem, backend=backend) as port:
         live = fetch(port)
     assert live.certificates_der == ders(*served)
     assert live.endpoint == Endpoint(LOCAL, port)
@@ -111,7 +111,7 @@ def fake_dns(
 
     def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
         if kwargs.get("flags") == socket.AI_NUMERICHOST:
-            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+            return real(host, port, *args, **kwargs)
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
@@ -203,7 +203,7 @@ def test_required_client_cert_missing_still_captures_the_chain(pki: Pki, version
         pems(pki.leaf, pki.inter),
         pki.leaf.key_pem,
         require_client_cert_from=pki.client_root.pem,
-        max_version=version,  # type: ignore[arg-type]
+        max_version=version,
     ) as port:
         live = fetch(port)
     assert live.certificates_der == ders(pki.leaf, pki.inter)
@@ -228,7 +228,7 @@ def test_required_client_cert_presented(
         pems(pki.leaf, pki.inter),
         pki.leaf.key_pem,
         require_client_cert_from=pki.client_root.pem,
-        max_version=version,  # type: ignore[arg-type]
+        max_version=version,
     ) as port:
         started = time.monotonic()
         live = fetch(port, client_cert=cert, client_key=key)
@@ -501,4 +501,4 @@ def test_endpoint_is_frozen_and_ip_aware() -> None:
     assert endpoint.is_ip and not Endpoint("example.com", 443).is_ip
     assert Endpoint("::1", 443).is_ip
     with pytest.raises(AttributeError):
-        endpoint.port = 1  # type: ignore[misc]
+        endpoint.port = 1  # type: ignore[misc]  # the point: the field is read-only

@@ -28,7 +28,7 @@ from tui.pki.sources import bundle_from_live
 from tui.pki.stores import TrustStore
 from tui.pki.vocabulary import Code
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
 
 
@@ -123,7 +123,7 @@ def rewriting_proxy(upstream: int, old: bytes, new: bytes) -> Iterator[int]:
             selector.register(server, selectors.EVENT_READ)
             while not stop.is_set():
                 for key, _ in selector.select(0.05):
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    data = key.fileobj.recv(65536)
                     if not data:
                         client.sendall(pending)
                         return
@@ -152,7 +152,7 @@ def serve_and_judge(pki: Pki, staple: bytes, *, served: tuple[Issued, ...] | Non
     served = served or (pki.leaf, pki.inter)
     version = "1.2" if instead is not None else None
     with serve_tls(b"".join(c.pem for c in served), served[0].key_pem, ocsp_staple=staple,
-                   max_version=version) as port:  # type: ignore[arg-type]
+                   max_version=version) as port:
         if instead is None:
             chain = fetch_chain(Endpoint("127.0.0.1", port), server_name="shop.test", timeout=5)
         else:

@@ -76,7 +76,8 @@ def test_server_that_refuses_without_sni(certs: tuple[Issued, Issued, Issued]) -
         chain = fetch_chain(Endpoint(LOCAL, port), server_name="shop.test", timeout=5)
     assert chain.certificates_der == (shop.cert.public_bytes(Encoding.DER),)
     assert chain.no_sni_leaf_der is None and not chain.sni_differs
-    assert chain.no_sni_error is not None and chain.no_sni_error.startswith(f"the TLS handshake with {LOCAL}:{port} failed")
+    assert chain.no_sni_error is not None
+    assert chain.no_sni_error.startswith(f"the TLS handshake with {LOCAL}:{port} failed")
     assert chain.notes == (f"without a server name (SNI), {LOCAL}:{port} sends no certificate: {chain.no_sni_error}",)
     assert live_findings(chain) == []
     assert live_facts(chain)["without_sni"] == {"same": None, "sha256": None, "subject": None,

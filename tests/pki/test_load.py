@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factory import hierarchy, pem_of
-from tui.pki.load import MAX_INPUT_BYTES, LoadError, load_bytes, load_file, load_many, may_exist, read_input
+from tui.pki.der import raw_names
+from tui.pki.load import MAX_INPUT_BYTES, LoadError, load_bytes, load_file, may_exist, read_input
+from tui.pki.sources import load_sources
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 H = hierarchy("load")
@@ -35,7 +37,8 @@ def test_s_client_output() -> None:
 def test_bad_block_is_reported_with_line_and_the_rest_loads() -> None:
     good = pem_of(H.leaf)
     broken = b"-----BEGIN CERTIFICATE-----\nMIIBroken!!\n-----END CERTIFICATE-----\n"
-    not_a_cert = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(b"\x30\x03\x02\x01\x01") + b"-----END CERTIFICATE-----\n"
+    not_a_cert = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(b"\x30\x03\x02\x01\x01")
+                  + b"-----END CERTIFICATE-----\n")
     data = good + broken + not_a_cert + pem_of(H.inter)
     b = load_bytes(data, "mixed.pem")
     assert len(b.certs) == 2
@@ -81,11 +84,13 @@ def test_keys_pkcs8_pkcs1_sec1_and_encrypted() -> None:
     from tests.factory import rsa_key
 
     rsa = rsa_key("load-rsa")
+    pem, plain = serialization.Encoding.PEM, serialization.NoEncryption()
+    pkcs8, traditional = serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL
     forms = [
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-        rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-        H.leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")),
+        H.leaf.key.private_bytes(pem, pkcs8, plain),
+        H.leaf.key.private_bytes(pem, traditional, plain),
+        rsa.private_bytes(pem, traditional, plain),
+        H.leaf.key.private_bytes(pem, pkcs8, serialization.BestAvailableEncryption(b"pw")),
     ]
     b = load_bytes(pem_of(H.leaf) + b"".join(forms), "keys.pem")
     assert [k.kind for k in b.keys] == ["PKCS#8", "SEC1 EC", "PKCS#1 RSA", "encrypted PKCS#8"]
@@ -96,7 +101,7 @@ def test_keys_pkcs8_pkcs1_sec1_and_encrypted() -> None:
 def test_several_sources_merge_in_order(tmp_path: Path) -> None:
     (tmp_path / "a.pem").write_bytes(pem_of(H.inter))
     (tmp_path / "b.pem").write_bytes(pem_of(H.leaf))
-    b = load_many([str(tmp_path / "a.pem"), str(tmp_path / "b.pem")])
+    b = load_sources([str(tmp_path / "a.pem"), str(tmp_path / "b.pem")]).bundle
     assert [c.sha256 for c in b.certs] == [H.inter.sha256, H.leaf.sha256]
 
 
@@ -199,17 +204,13 @@ def test_pem_round_trip_keeps_order_and_lines(order: list, blank_lines: int) -> 
 
 def test_raw_names_match_cryptography_encoding() -> None:
     """The names sliced from the DER are exactly what cryptography encodes, on every sample."""
-    from tui.pki.model import _raw_names
-
     for path in sorted(SAMPLES.glob("**/*.pem")):
         for cert in load_file(str(path)).certs:
-            issuer, subject = _raw_names(cert.der)
+            issuer, subject = raw_names(cert.der)
             assert subject == cert.cert.subject.public_bytes()
             assert issuer == cert.cert.issuer.public_bytes()
 
 
 def test_raw_names_of_truncated_der_fall_back() -> None:
-    from tui.pki.model import _raw_names
-
     der = H.leaf.cert.public_bytes(serialization.Encoding.DER)
-    assert _raw_names(der[:40]) is None
+    assert raw_names(der[:40]) is None

@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tui.pki.diagnose import Report
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
 NOT_GENERATED = {"generate.py", "README.md"}
@@ -133,16 +137,16 @@ SAMPLE_VERDICTS = [
 ]
 
 
-def _report(name: str, roots: str, policy: dict[str, str]):  # type: ignore[no-untyped-def]
+def _report(name: str, roots: str, policy: dict[str, str]) -> Report:
     import datetime as dt
 
     from tui.pki.diagnose import Policy, diagnose
     from tui.pki.load import load_file
     from tui.pki.stores import load_trust
 
-    at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     trust = load_trust([str(SAMPLES / roots)], system=False)
-    return diagnose(load_file(str(SAMPLES / name)), trust, Policy(at=at, **policy))  # type: ignore[arg-type]
+    return diagnose(load_file(str(SAMPLES / name)), trust, Policy(at=at, **policy))
 
 
 @pytest.mark.parametrize(("name", "roots", "policy", "verdict", "codes"), SAMPLE_VERDICTS,

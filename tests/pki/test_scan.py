@@ -99,7 +99,7 @@ def test_results_come_in_the_order_given(fleet: Fleet) -> None:
     assert results[0].days_left in (89, 90)  # 90 days from issue, less the seconds since
     good = results[0].to_json()
     assert good["endpoint"] == f"127.0.0.1:{ports[0]}" and good["verdict"] == "ok" and good["schema"] == 1
-    assert good["live"][0]["endpoint"] == good["endpoint"]  # type: ignore[index]
+    assert good["live"][0]["endpoint"] == good["endpoint"]
     assert results[3].to_json() == {"endpoint": f"127.0.0.1:{ports[3]}",
                                     "error": f"connection to 127.0.0.1:{ports[3]} refused"}
 
@@ -109,14 +109,14 @@ def test_never_more_than_jobs_connections_and_all_closed(fleet: Fleet, monkeypat
     lock = threading.Lock()
     connect, close = live._connect, live._close
 
-    def counting_connect(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_connect(*args: object, **kwargs: object) -> object:
         sock = connect(*args, **kwargs)
         with lock:
             open_now[0] += 1
             peak[0] = max(peak[0], open_now[0])
         return sock
 
-    def counting_close(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_close(*args: object, **kwargs: object) -> None:
         close(*args, **kwargs)
         with lock:
             open_now[0] -= 1
@@ -131,7 +131,7 @@ def test_never_more_than_jobs_connections_and_all_closed(fleet: Fleet, monkeypat
 
 
 def test_validation_time_and_host_apply_to_every_endpoint(fleet: Fleet) -> None:
-    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=200)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=200)
     with serve_tls_many([fleet.good, fleet.wrong_host]) as ports:
         expired = list(scan(targets(ports[:1]), ScanSettings(trust=fleet.trust, at=later, timeout=5)))
         named = list(scan(targets(ports[1:]), ScanSettings(trust=fleet.trust, host="elsewhere.test", timeout=5)))

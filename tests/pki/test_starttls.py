@@ -175,7 +175,7 @@ SERVERS: dict[str, Callable[[], Script]] = {
 def run(script: Script, cert: tuple[Issued, Issued], protocol: str, **kwargs: object) -> LiveChain:
     leaf, root = cert
     with serve_tls(leaf.pem + root.pem, leaf.key_pem, before_tls=script) as port:
-        return fetch_chain(Endpoint(LOCAL, port), starttls=protocol, timeout=5, **kwargs)  # type: ignore[arg-type]
+        return fetch_chain(Endpoint(LOCAL, port), starttls=protocol, timeout=5, **kwargs)
 
 
 @pytest.mark.parametrize("protocol", sorted(SERVERS))
@@ -339,7 +339,8 @@ def test_well_known_ports_imply_starttls(port: int, protocol: str | None) -> Non
     assert LiveOptions(starttls="LDAP").starttls_for(endpoint) == "ldap"
 
 
-def test_sources_use_the_port_and_the_option(server_cert: tuple[Issued, Issued], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sources_use_the_port_and_the_option(server_cert: tuple[Issued, Issued],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     leaf, root = server_cert
     with serve_tls(leaf.pem, leaf.key_pem, before_tls=pop3()) as port:
         monkeypatch.setitem(starttls.IMPLIED_BY_PORT, port, "pop3")  # as if this were port 110

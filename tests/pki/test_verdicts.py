@@ -8,31 +8,43 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factory import (
-    AT, CLIENT, Issued, bundle, ca, cross_sign, ec_key, hierarchy, make, rsa_key, v1_root, with_extension,
+    AT,
+    CLIENT,
+    Issued,
+    bundle,
+    ca,
+    cross_sign,
+    ec_key,
+    hierarchy,
+    make,
+    rsa_key,
+    v1_root,
+    with_extension,
     without_null_parameters,
 )
 from tui.pki import fixes
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.fixes import RepairContext
+from tui.pki.model import Bundle
 from tui.pki.stores import TrustStore
 from tui.pki.vocabulary import Code
 
-OLD = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+OLD = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
 def trust(*roots: Issued) -> TrustStore:
     return TrustStore([r.entry("roots.pem") for r in roots])
 
 
-def check(b, *roots: Issued, **policy: object) -> Report:  # type: ignore[no-untyped-def]
+def check(b: Bundle, *roots: Issued, **policy: object) -> Report:
     policy.setdefault("at", AT)
-    return diagnose(b, trust(*roots), Policy(**policy))  # type: ignore[arg-type]
+    return diagnose(b, trust(*roots), Policy(**policy))
 
 
 def assert_every_refusal_explained(report: Report) -> None:
@@ -62,7 +74,7 @@ def test_matrix_on_a_good_chain() -> None:
 
 def test_matrix_quotes_openssl_and_blames_the_certificate() -> None:
     root = ca("mq Root")
-    old = ca("mq Int", root, not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    old = ca("mq Int", root, not_before=OLD, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     leaf = make("mq.example", old)
     report = check(bundle(leaf, old), root)
     openssl = report.client("openssl")
@@ -158,7 +170,7 @@ def test_expired_copy_first_is_not_a_trap() -> None:
     root = ca("ec Root")
     key = ec_key("ec Int")
     old = make("ec Int", root, key=key, ca=True, not_before=OLD,
-               not_after=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+               not_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     new = make("ec Int", root, key=key, ca=True)
     leaf = make("ec.example", new)
     report = check(bundle(leaf, old, new), root)
@@ -207,7 +219,7 @@ def test_intermediate_trusted_as_anchor_with_its_root_served() -> None:
 
 
 def _name(*rdns: tuple[x509.ObjectIdentifier, str, object]) -> x509.Name:
-    return x509.Name([x509.NameAttribute(oid, value, _type=kind) for oid, value, kind in rdns])  # type: ignore[arg-type]
+    return x509.Name([x509.NameAttribute(oid, value, _type=kind) for oid, value, kind in rdns])
 
 
 def test_issuer_name_that_differs_only_in_case_and_string_type() -> None:
@@ -222,7 +234,7 @@ def test_issuer_name_that_differs_only_in_case_and_string_type() -> None:
     key = ec_key("fold int")
     inter_builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(root.cert.subject)
                      .public_key(key.public_key()).serial_number(7).not_valid_before(OLD)
-                     .not_valid_after(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
+                     .not_valid_after(dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
                      .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
                      .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
                      .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.key.public_key()),
@@ -278,7 +290,7 @@ def test_unknown_critical_extension_names_the_intermediate() -> None:
     root = ca("uc Root")
     inter = ca("uc Int", root)
     odd = Issued(with_extension(inter, root.key, "1.2.3.4", b"\x01\x02\x03\x04", critical=True), inter.key)
-    old_leaf = make("uc.example", odd, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), not_before=OLD)
+    old_leaf = make("uc.example", odd, not_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), not_before=OLD)
     report = check(bundle(old_leaf, odd), root)
     rejected = report.by_code("rejected")
     assert rejected and rejected[0].certificates == (odd.sha256,) and "1.2.3.4" in rejected[0].message

@@ -3,7 +3,7 @@ export formats, and the time and host parsers both front ends share."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -149,8 +149,8 @@ def test_reconfigure_keeps_what_was_trusted_beyond_the_request(chain: factory.Hi
 
 
 def test_time_and_host_parsers_give_one_line() -> None:
-    assert parse_time("2026-06-01") == datetime(2026, 6, 1, tzinfo=timezone.utc)
-    assert parse_time(" 2026-06-01T02:00:00+02:00 ") == datetime(2026, 6, 1, tzinfo=timezone.utc)
+    assert parse_time("2026-06-01") == datetime(2026, 6, 1, tzinfo=UTC)
+    assert parse_time(" 2026-06-01T02:00:00+02:00 ") == datetime(2026, 6, 1, tzinfo=UTC)
     for bad, message in (("soon", "not an ISO 8601 time"), ("0001-01-01T00:00:00+14:00", "out of range")):
         with pytest.raises(ValueError, match=message):
             parse_time(bad)

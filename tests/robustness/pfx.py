@@ -90,14 +90,14 @@ def cert_bag(cert: Certificate) -> bytes:
 
 def key_bag(key: object) -> bytes:
     """A plain (unencrypted) key bag."""
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,  # type: ignore[attr-defined]
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     return seq(oid(KEY_BAG), explicit(0, der))
 
 
 def shrouded_key_bag(key: object | None, password: bytes, iterations: int) -> bytes:
     """A pkcs8ShroudedKeyBag; with ``key=None`` its ciphertext is random (only the key derivation matters)."""
-    plain = None if key is None else key.private_bytes(  # type: ignore[attr-defined]
+    plain = None if key is None else key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     algorithm, ciphertext = pbes2(password, iterations, plain)
     return seq(oid(SHROUDED_KEY_BAG), explicit(0, seq(algorithm, octets(ciphertext))))

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests import factory as f
+from tui.cli.render_text import render
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.model import Bundle
 from tui.pki.stores import TrustStore
-from tui.cli.render_text import render
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_certs"

@@ -25,11 +25,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import factory as f
 from tests.robustness.support import hang_guard
@@ -47,6 +47,7 @@ SLACK = 2.0  # what a loaded machine may need beyond a bound; generous on purpos
 TRICKLE = 0.1  # seconds between the bytes of a trickling server: far within any per-read timeout
 GUARD = 60  # seconds before a run counts as a hang
 LOOPBACK = AddressPolicy(loopback=True)
+AddrInfo = tuple[int, int, int, str, tuple[object, ...]]  # one getaddrinfo answer
 POLICY = Policy(at=f.AT)
 # Test host names: the stub resolves them without any lookup; None means "does not resolve".
 NAMES: dict[str, str | None] = {"localhost": "127.0.0.1", "loopback.test": "127.0.0.1", "aia.test": "127.0.0.1",
@@ -68,16 +69,16 @@ def only_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         if not ipaddress.ip_address(str(host).split("%")[0]).is_loopback:
             attempts.append(str(host))
             raise AssertionError(f"a connection to {address} was attempted")
-        real_connect(self, address)  # type: ignore[arg-type]
+        real_connect(self, address)
 
-    def getaddrinfo(host: str | bytes | None, port: object, *args: object, **kw: object) -> list:  # type: ignore[type-arg]
+    def getaddrinfo(host: str | bytes | None, port: object, *args: object, **kw: object) -> list[AddrInfo]:
         name = host.decode() if isinstance(host, bytes) else str(host)
         if name in NAMES:
             if NAMES[name] is None:
                 raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            return real_getaddrinfo(NAMES[name], port, *args, **kw)  # type: ignore[arg-type]
+            return real_getaddrinfo(NAMES[name], port, *args, **kw)
         try:  # numeric forms (127.1, 2130706433) are parsed, never looked up
-            return real_getaddrinfo(name, port, *args, **{**kw, "flags": socket.AI_NUMERICHOST})  # type: ignore[arg-type]
+            return real_getaddrinfo(name, port, *args, **{**kw, "flags": socket.AI_NUMERICHOST})
         except socket.gaierror:
             attempts.append(f"lookup of {name}")
             raise AssertionError(f"a name lookup of {name} was attempted") from None
@@ -260,12 +261,12 @@ def with_urls(cn: str, issuer_name: x509.Name, issuer_key: ec.EllipticCurvePriva
 def leaf_with_urls(cn: str, root: f.Issued, urls: list[str]) -> f.Issued:
     """A leaf naming ``urls``, issued by an intermediate of ``root`` that none of them serves."""
     inter = f.ca(f"{cn} Intermediate", root)
-    return with_urls(cn, inter.cert.subject, inter.key, urls)  # type: ignore[arg-type]
+    return with_urls(cn, inter.cert.subject, inter.key, urls)
 
 
 def context(anchor: f.Issued, **kw: object) -> RepairContext:
     base = dict(allow_network=True, allow_loopback=True, timeout=TIMEOUT, aia_budget=BUDGET)
-    return RepairContext(TrustStore([anchor.entry("anchors.pem")]), POLICY, **{**base, **kw})  # type: ignore[arg-type]
+    return RepairContext(TrustStore([anchor.entry("anchors.pem")]), POLICY, **{**base, **kw})
 
 
 def timed(run: Callable[[], object]) -> tuple[object, float]:
@@ -288,7 +289,7 @@ def fetch_within(url: str, timeout: float = TIMEOUT, **kw: object) -> AIAError:
     """Fetch ``url``, which must fail; check it failed within ``timeout`` (plus slack)."""
     def run() -> AIAError:
         with pytest.raises(AIAError) as info:
-            aia.fetch_issuers(url, timeout=timeout, **{"addresses": LOOPBACK, **kw})  # type: ignore[arg-type]
+            aia.fetch_issuers(url, timeout=timeout, **{"addresses": LOOPBACK, **kw})
         return info.value
 
     err, elapsed = timed(run)
@@ -327,11 +328,11 @@ def test_redirects_share_one_deadline(hostile: Hostile) -> None:
 def test_name_resolution_that_hangs_ends_within_the_timeout(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
     guarded = socket.getaddrinfo
 
-    def slow_resolver(host: str, *args: object, **kw: object) -> list:  # type: ignore[type-arg]
+    def slow_resolver(host: str, *args: object, **kw: object) -> list[AddrInfo]:
         if host == "slow-dns.test":
             hostile.done.wait(30)  # released when the test ends
             host = "127.0.0.1"
-        return guarded(host, *args, **kw)  # type: ignore[arg-type]
+        return guarded(host, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
     url = hostile.url("/root.der", "slow-dns.test")
@@ -359,10 +360,12 @@ def test_endless_redirects_stop_at_the_cap(hostile: Hostile) -> None:
 
 @pytest.mark.parametrize(("target", "refused"), [
     ("http://10.0.0.1/ca.der", "10.0.0.1 is a private address, allowed only with --aia-private"),
-    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address, allowed only with --aia-private"),
+    ("http://169.254.169.254/latest/meta-data/",
+     "169.254.169.254 is a link-local address, allowed only with --aia-private"),
     ("http://[fd00::1]/ca.der", "fd00::1 is a private address, allowed only with --aia-private"),
     ("http://[::ffff:10.0.0.1]/ca.der", "::ffff:a00:1 is a private address, allowed only with --aia-private"),
-    ("http://metadata.test/x", "metadata.test (169.254.169.254) is a link-local address, allowed only with --aia-private"),
+    ("http://metadata.test/x",
+     "metadata.test (169.254.169.254) is a link-local address, allowed only with --aia-private"),
     ("http://intranet.test:8080/x", "intranet.test (10.1.2.3) is a private address, allowed only with --aia-private"),
     ("http://0.0.0.0:9/x", "0.0.0.0 is a unspecified address"),
     ("http://224.0.0.1/x", "224.0.0.1 is a multicast address"),
@@ -428,7 +431,8 @@ def test_urls_per_certificate_are_capped(hostile: Hostile, count: int) -> None:
     assert sum(hostile.hits.values()) == aia.MAX_URLS_PER_CERT
     assert repair.notes[-1] == (f"AIA: CN=many{count}.example names {count} caIssuers URLs; only the first "
                                 f"{aia.MAX_URLS_PER_CERT} were tried")
-    assert fixes.network_plan(f.bundle(leaf), context(root)).left_out[0] == hostile.url(f"/missing{aia.MAX_URLS_PER_CERT}")
+    left_out = fixes.network_plan(f.bundle(leaf), context(root)).left_out
+    assert left_out[0] == hostile.url(f"/missing{aia.MAX_URLS_PER_CERT}")
 
 
 def _endless_chain(hostile: Hostile, prefix: str, per_level: int = 1) -> f.Issued:
@@ -745,6 +749,6 @@ def _numeric(host: object) -> bool:
             return False
 
 
-def _no_such_name() -> list:  # type: ignore[type-arg]
+def _no_such_name() -> list[AddrInfo]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 

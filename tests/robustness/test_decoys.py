@@ -19,8 +19,11 @@ POLICY = Policy(at=f.AT)
 DECOYS = 70  # more than MAX_CHECKS_PER_CERT
 
 
+Decoys = tuple[f.Issued, f.Issued, list[f.Issued]]
+
+
 @pytest.fixture(scope="module")
-def decoys() -> tuple[f.Issued, f.Issued, list[f.Issued]]:
+def decoys() -> Decoys:
     """A root, its intermediate, and 70 same-named CAs without key identifiers, each with its own key."""
     root = f.ca("Decoy Root")
     real = f.ca("Decoy Intermediate", root)
@@ -28,7 +31,7 @@ def decoys() -> tuple[f.Issued, f.Issued, list[f.Issued]]:
     return root, real, fakes
 
 
-def test_decoys_before_the_real_intermediate_are_a_wrong_order_not_a_bad_signature(decoys) -> None:  # type: ignore[no-untyped-def]
+def test_decoys_before_the_real_intermediate_are_a_wrong_order_not_a_bad_signature(decoys: Decoys) -> None:
     root, real, fakes = decoys
     leaf = f.make("decoy.example", real)
     served = f.bundle(leaf, *fakes, real)
@@ -41,7 +44,7 @@ def test_decoys_before_the_real_intermediate_are_a_wrong_order_not_a_bad_signatu
     assert report.by_code("wrong-order")[0].certificates == (fakes[0].sha256,)
 
 
-def test_fix_keeps_the_real_intermediate_and_drops_the_decoys(decoys) -> None:  # type: ignore[no-untyped-def]
+def test_fix_keeps_the_real_intermediate_and_drops_the_decoys(decoys: Decoys) -> None:
     root, real, fakes = decoys
     leaf = f.make("decoy-fix.example", real)
     ctx = RepairContext(trust(root), POLICY)
@@ -51,7 +54,7 @@ def test_fix_keeps_the_real_intermediate_and_drops_the_decoys(decoys) -> None:  
     assert after.verdict == "ok" and after.findings == []
 
 
-def test_without_a_key_identifier_the_issuer_is_still_found_past_the_decoys(decoys) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_key_identifier_the_issuer_is_still_found_past_the_decoys(decoys: Decoys) -> None:
     root, real, fakes = decoys
     leaf = f.make("decoy-noaki.example", real, aki=False)
     report = diagnose(f.bundle(leaf, *fakes, real), trust(root), POLICY)
@@ -82,7 +85,9 @@ def test_seventy_cross_signed_copies_of_one_intermediate() -> None:
     assert diagnose(fixed, trust(roots[-1]), POLICY).verdict == "ok"
 
 
-def test_candidates_left_unchecked_by_the_limit_are_named(decoys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_candidates_left_unchecked_by_the_limit_are_named(
+    decoys: Decoys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Once an issuer is found, at most MAX_CHECKS_PER_CERT more candidates are tried; the rest are
     extras whose finding says that they were not checked, and names the limit."""
     root, real, fakes = decoys

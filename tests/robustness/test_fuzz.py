@@ -30,16 +30,24 @@ from tests.robustness.containers import PASSWORD as PKCS12_PASSWORD
 from tests.robustness.containers import PKCS7, PKCS12, damaged_container
 from tests.robustness.procs import child_pids
 from tests.robustness.support import (
-    LOCAL_ROOT, ROOT, SAMPLE_FILES, SAMPLES, assert_clean_exit, full_report, hang_guard, resign, run_cli,
+    LOCAL_ROOT,
+    ROOT,
+    SAMPLE_FILES,
+    SAMPLES,
+    assert_clean_exit,
+    full_report,
+    hang_guard,
+    resign,
+    run_cli,
 )
 from tui.cli import main
 from tui.pki import aia, fixes, pfx
 from tui.pki.aia import AIAError
 from tui.pki.diagnose import Policy, Report, diagnose, proper_order, served_sequence
-from tui.pki.order import all_issuers, members_in_order
 from tui.pki.fixes import RepairContext
 from tui.pki.load import LoadError, load_bytes
 from tui.pki.model import Bundle, CertEntry, Origin
+from tui.pki.order import all_issuers, members_in_order
 from tui.pki.stores import TrustStore, load_trust
 
 GUARD = 60  # seconds per example before it counts as a hang (normal examples take milliseconds)
@@ -116,7 +124,8 @@ def pem_with_mutated_der(draw: st.DrawFn) -> tuple[str, bytes]:
 
 # A small hierarchy whose leaf carries most extensions the checks read; fuzzed TBS bytes are re-signed
 # so the signature still verifies and the diagnosis goes all the way through the chain checks.
-_NC = x509.NameConstraints(permitted_subtrees=[x509.DNSName("example")], excluded_subtrees=[x509.DNSName("bad.example")])
+_NC = x509.NameConstraints(permitted_subtrees=[x509.DNSName("example")],
+                           excluded_subtrees=[x509.DNSName("bad.example")])
 F_ROOT = f.ca("Fuzz Root")
 F_INTER = f.ca("Fuzz Intermediate", F_ROOT, path_len=0, name_constraints=_NC, aia="http://fuzz.invalid/root.der")
 F_LEAF = f.make("fuzz.example", F_INTER, dns=["fuzz.example", "*.fuzz.example"], ips=["127.0.0.1"],
@@ -264,7 +273,7 @@ def test_diagnosis_never_raises_on_resigned_mangled_certificates(which: str, dat
                                                                  policy: Policy) -> None:
     """Mangled certificates whose signature still verifies reach every check of the chain."""
     target, signer = (F_LEAF, F_INTER) if which == "leaf" else (F_INTER, F_ROOT)
-    der = resign(data.draw(resigned_tbs(target.cert.tbs_certificate_bytes)), signer.key)  # type: ignore[arg-type]
+    der = resign(data.draw(resigned_tbs(target.cert.tbs_certificate_bytes)), signer.key)
     pems = [F_LEAF.pem, F_INTER.pem]
     pems[0 if which == "leaf" else 1] = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) \
         + b"-----END CERTIFICATE-----\n"
@@ -349,7 +358,8 @@ def test_fixed_chain_survives_save_and_load(inputs: tuple[Bundle, RepairContext]
         public = fixes.to_pem(fixed, include_keys=False)
         assert "PRIVATE KEY" not in public
         if fixed.certs:
-            assert [c.der for c in load_bytes(public.encode("ascii"), "public.pem").certs] == [c.der for c in fixed.certs]
+            reloaded = load_bytes(public.encode("ascii"), "public.pem")
+            assert [c.der for c in reloaded.certs] == [c.der for c in fixed.certs]
 
 
 @settings(fuzz_settings, max_examples=60)

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -23,17 +24,25 @@ from cryptography.x509.oid import ExtensionOID
 
 from tests import factory as f
 from tests.robustness.support import (
-    assert_clean_exit, full_report, hang_guard, peak_memory, pem_block, resign, run_cli, trust, x509_name,
+    assert_clean_exit,
+    full_report,
+    hang_guard,
+    peak_memory,
+    pem_block,
+    resign,
+    run_cli,
+    trust,
+    x509_name,
 )
 from tests.tlsserver import serve_tls
 from tui.cli import main
+from tui.cli.render_text import MESSAGE_WIDTH
 from tui.pki import fixes, graph
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.fixes import RepairContext
 from tui.pki.graph import MAX_CHECKS_PER_CERT, MAX_PATH, Sig, check_signature
 from tui.pki.load import MAX_INPUT_BYTES, MAX_UNREADABLE, LoadError, load_bytes, load_file
 from tui.pki.model import Bundle, CertEntry
-from tui.cli.render_text import MESSAGE_WIDTH
 
 pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length must be:UserWarning")
 
@@ -79,7 +88,7 @@ def signed_by(cn: str, issuer_cn: str, issuer_key: EllipticCurvePrivateKey,
               key: EllipticCurvePrivateKey, **kw: object) -> f.Issued:
     """A CA certificate for ``cn`` that names ``issuer_cn`` and is signed by ``issuer_key``."""
     stand_in = f.Issued(cert=f.ca("stand-in").cert, key=issuer_key)
-    return f.make(cn, stand_in, key=key, ca=True, issuer_name=f.name(issuer_cn), **kw)  # type: ignore[arg-type]
+    return f.make(cn, stand_in, key=key, ca=True, issuer_name=f.name(issuer_cn), **kw)
 
 
 # --- 10,000 certificates --------------------------------------------------------------------------
@@ -167,7 +176,7 @@ def test_fifty_deep_chain_is_built_and_the_verifier_limit_is_a_finding(deep50: D
     assert report.path is not None and report.path.trusted
     assert [e.sha256 for e in chain] == [i.sha256 for i in (*served, deep50.root)]
     assert len(chain) == 50
-    for child, issuer in zip(chain, chain[1:]):
+    for child, issuer in pairwise(chain):
         assert check_signature(child, issuer) is Sig.OK
     # honest: OpenSSL follows 100 certificates and accepts; the strict verifiers give up long before
     # 50, and that is reported as what it is, a refusal by strict clients only
@@ -324,7 +333,8 @@ def test_same_named_issuers_without_key_ids(same_name: SameName, sig_counter: Si
 
 
 @pytest.mark.parametrize("key_ids", [True, False], ids=["with-key-ids", "without-key-ids"])
-def test_many_same_named_self_signed_certificates_cost_bounded_work(key_ids: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_same_named_self_signed_certificates_cost_bounded_work(key_ids: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     n = 600
     shared = [f.ec_key(f"selfsame-{i}") for i in range(n)]
     certs = [f.make("Self Same", key=shared[i], ca=True, aki=key_ids) for i in range(n)]
@@ -356,7 +366,7 @@ def long_named(cn: str, issuer: f.Issued, *, ca: bool = False, key_label: str = 
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("long.example")]), False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return f.Issued(builder.sign(issuer.key, hashes.SHA256()), key)  # type: ignore[arg-type]
+        return f.Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
 @pytest.mark.parametrize("case", ["long-leaf", "long-issuer-missing", "long-issuer-present", "hostname"])
@@ -376,7 +386,7 @@ def test_ten_thousand_character_names(case: str) -> None:
     assert_text_bounded(text)
     assert "…" in text  # the name was shortened, visibly
     parsed = json.loads(data)
-    for entry, item in zip(report.bundle.certs, parsed["certificates"]):
+    for entry, item in zip(report.bundle.certs, parsed["certificates"], strict=True):
         assert item["subject"] == entry.subject and item["issuer"] == entry.issuer  # JSON keeps full names
     assert max(len(c["subject"]) + len(c["issuer"]) for c in parsed["certificates"]) > 10_000
     if case == "long-issuer-missing":
@@ -447,7 +457,7 @@ def test_hundred_kib_unknown_extension(critical: bool) -> None:
         builder = builder.add_extension(ext.value, ext.critical)
     builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.7"),
                                                                payload), critical)
-    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)  # type: ignore[arg-type]
+    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)
     with hang_guard(GUARD):
         report, data, text = full_report(f.bundle(leaf, inter), trust(root))
     assert len(text) < 10_000 and len(data) < 10_000  # the extension's content is never echoed
@@ -464,7 +474,7 @@ def test_extension_claiming_four_gib_reads_as_absent() -> None:
                .not_valid_after(f.NOT_AFTER)
                .add_extension(x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
                                                          b"\x30\x84\xff\xff\xff\xff\x82\x01a"), False))
-    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)  # type: ignore[arg-type]
+    leaf = f.Issued(builder.sign(inter.key, hashes.SHA256()), plain.key)
     with hang_guard(GUARD):
         report, _, _ = full_report(f.bundle(leaf, inter), trust(root), Policy(at=f.AT, host="len.example"))
     assert report.verdict == "broken"  # no readable subjectAltName: no host matches
@@ -658,7 +668,8 @@ def to_ber(buf: bytes, pos: int = 0, end: int | None = None) -> bytes:
         if tag & 0x20:
             out += bytes([tag, 0x80]) + to_ber(buf, start, stop) + b"\0\0"
         elif tag == 0x04 and stop - start > 16:
-            out += b"\x24\x80" + b"".join(_der(0x04, buf[i:min(i + 16, stop)]) for i in range(start, stop, 16)) + b"\0\0"
+            pieces = (_der(0x04, buf[i:min(i + 16, stop)]) for i in range(start, stop, 16))
+            out += b"\x24\x80" + b"".join(pieces) + b"\0\0"
         else:
             out += buf[pos:stop]
         pos = stop
@@ -713,7 +724,7 @@ def _damaged(issued: f.Issued, signer: f.Issued, what: str) -> bytes:
     else:
         assert tbs[4:9] == bytes.fromhex("a003020102")
         tbs[8] = 0x73  # version 116
-    return resign(bytes(tbs), signer.key)  # type: ignore[arg-type]
+    return resign(bytes(tbs), signer.key)
 
 
 def test_live_server_sending_a_certificate_with_a_damaged_name(capsys: pytest.CaptureFixture[str]) -> None:
@@ -741,8 +752,9 @@ def test_aia_server_sending_hostile_bodies(body: str, tmp_path: Path, capsys: py
         (tmp_path / "leaf.pem").write_bytes(leaf.pem)
         (tmp_path / "root.pem").write_bytes(root.pem)
         with hang_guard(GUARD):
-            status = main(["fix", str(tmp_path / "leaf.pem"), "--aia", "--aia-private", "--roots", str(tmp_path / "root.pem"),
-                           "--no-system-roots", "-o", str(tmp_path / "out.pem"), "--timeout", "10"])
+            status = main(["fix", str(tmp_path / "leaf.pem"), "--aia", "--aia-private",
+                           "--roots", str(tmp_path / "root.pem"), "--no-system-roots",
+                           "-o", str(tmp_path / "out.pem"), "--timeout", "10"])
     err = capsys.readouterr().err
     assert_clean_exit(status, err)
     assert status == 1  # written, but the issuer could not be completed

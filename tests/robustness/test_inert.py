@@ -3,7 +3,7 @@
 Certificate names, SAN entries and AIA URLs carry Rich markup, OSC/CSI escape sequences (7- and
 8-bit), right-to-left overrides and isolates, NULs and other controls. The text report must show
 them as visible escapes and contain no raw control or bidi character; the JSON report must be
-plain ASCII that parses back to exactly the engine's strings. (The app is tested by its engineer.)
+plain ASCII that parses back to exactly the engine's strings. (The app's screens: tests/app/test_hostile.py.)
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from tests import factory as f
 from tests.robustness.support import SGR, UNSAFE, assert_clean_exit, run_cli, trust, x509_name
 from tui.cli import main
+from tui.cli.render_text import NAME_WIDTH, render
 from tui.pki.diagnose import Policy, Report, diagnose
 from tui.pki.model import Bundle
 from tui.pki.text import inert, shorten
-from tui.cli.render_text import NAME_WIDTH, render
 
 PAYLOADS = {
     "rich-bold": "[bold]bold[/bold]",
@@ -122,7 +122,7 @@ def test_json_report_is_ascii_and_round_trips(name: str, kind: str) -> None:
     raw = json.dumps(report.to_json())
     assert raw.isascii()
     parsed = json.loads(raw)
-    for entry, item in zip(bundle.certs, parsed["certificates"]):
+    for entry, item in zip(bundle.certs, parsed["certificates"], strict=True):
         assert item["subject"] == entry.subject and item["issuer"] == entry.issuer
     assert [x["message"] for x in parsed["findings"]] == [x.message for x in report.findings]
     payload = PAYLOADS[name]

@@ -130,7 +130,8 @@ def huge(tmp_path: Path) -> Path:
 def test_every_reader_caps_the_size(huge: Path, chain: Path) -> None:
     endpoint = f"127.0.0.1:{closed_port()}"
     for args in (["check", str(huge)], ["check", str(chain), "--roots", str(huge)],
-                 ["check", endpoint, "--cert", str(huge)], ["check", endpoint, "--cert", str(chain), "--key", str(huge)],
+                 ["check", endpoint, "--cert", str(huge)],
+                 ["check", endpoint, "--cert", str(chain), "--key", str(huge)],
                  ["check", str(chain), "--search", str(huge)]):
         line = one_line(cli(*args, "--no-system-roots", timeout=TIMEOUT))
         assert f"{huge}: larger than 50 MiB" in line, args

@@ -120,7 +120,8 @@ def test_ordinary_pkcs12_files_load(rounds: int, algorithm: PBES) -> None:
 
 
 def test_key_bag_inside_the_encrypted_data_loads_when_ordinary() -> None:
-    inner = pfx.encrypted_contents(b"pw", 2048, pfx.cert_bag(H.leaf.cert), pfx.shrouded_key_bag(H.leaf.key, b"pw", 2048))
+    inner = pfx.encrypted_contents(b"pw", 2048, pfx.cert_bag(H.leaf.cert),
+                                   pfx.shrouded_key_bag(H.leaf.key, b"pw", 2048))
     bundle = load_bytes(pfx.pfx(b"pw", 2048, inner), "hidden.p12", password=b"pw")
     assert [c.sha256 for c in bundle.certs] == [H.leaf.sha256] and len(bundle.keys) == 1
 

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
+    except Exception as exc:  # never a traceback for the user (unless CHAINDOCTOR_DEBUG asks for one)
         if os.environ.get("CHAINDOCTOR_DEBUG"):
             raise
         first = inert(str(exc).splitlines()[0]) if str(exc) else ""

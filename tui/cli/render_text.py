@@ -87,9 +87,9 @@ def _tree(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     path = report.path
     nodes: list[str] = []
     if path is not None and not path.trusted and path.end in ("missing", "loop", "too-long"):
-        nodes.append(paint(f"? {shorten(inert(path.top.issuer), NAME_WIDTH)}  (missing: not in the bundle, not trusted)",
-                           "error"))
-    for depth, entry in enumerate(reversed(chain)):
+        missing = shorten(inert(path.top.issuer), NAME_WIDTH)
+        nodes.append(paint(f"? {missing}  (missing: not in the bundle, not trusted)", "error"))
+    for entry in reversed(chain):
         tags = []
         where = report.positions(entry)
         if where:

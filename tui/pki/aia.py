@@ -102,7 +102,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
             pass
         if b"PKCS7" in body:
             try:
-                certs.extend(_pkcs7().load_pem_pkcs7_certificates(body))
+                certs.extend(_pkcs7_certificates(body, pem=True))
             except (ValueError, UnsupportedAlgorithm):
                 pass
         return certs
@@ -111,7 +111,7 @@ def _parse(body: bytes) -> list[x509.Certificate]:
     except (ValueError, x509.InvalidVersion):
         pass
     try:
-        return list(_pkcs7().load_der_pkcs7_certificates(body))
+        return _pkcs7_certificates(body, pem=False)
     except (ValueError, UnsupportedAlgorithm):
         return []
 
@@ -148,10 +148,11 @@ def fetch_issuers(
     return certificates(url, body)
 
 
-def _pkcs7():  # type: ignore[no-untyped-def]  # the module; loaded only for a PKCS#7 response (it imports email)
+def _pkcs7_certificates(body: bytes, *, pem: bool) -> list[x509.Certificate]:
+    """The certificates of a PKCS#7 bundle; the module loads only for one (it imports email)."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    return pkcs7
+    return pkcs7.load_pem_pkcs7_certificates(body) if pem else pkcs7.load_der_pkcs7_certificates(body)
 
 
 def _fingerprint(cert: x509.Certificate) -> bytes:

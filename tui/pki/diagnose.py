@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
@@ -28,6 +29,9 @@ __all__ = [
 EXPIRES_SOON = timedelta(days=30)
 MAX_ALTERNATIVES = 16  # other trusted paths tried when the shortest one has an error
 
+Add = Callable[[str, Sequence[CertEntry], str], None]
+"""Records one finding: its code, the certificates at fault, the message."""
+
 
 class Policy(NamedTuple):
     """What the chain is judged for: host name, purpose and validation time."""
@@ -41,8 +45,11 @@ class Policy(NamedTuple):
     @property
     def when(self) -> datetime:
         """The validation time in whole seconds: certificate validity has one-second granularity."""
-        at = self.at if self.at is not None else datetime.now(timezone.utc)
+        at = self.at if self.at is not None else datetime.now(UTC)
         return at.replace(microsecond=0)
+
+
+_SERVER_NOW = Policy()  # a server certificate, any host name, judged at the time of the call
 
 
 def validity_state(entry: CertEntry, at: datetime) -> Validity:
@@ -58,7 +65,7 @@ class CertFacts(NamedTuple):
     """What the report says about one loaded certificate."""
 
     entry: CertEntry
-    index: int  # 0-based place in the bundle (the JSON ``index``)
+    index: int  # type: ignore[assignment]  # may shadow tuple.index; the 0-based place in the bundle (JSON ``index``)
     number: int  # the ``#N`` that messages use
     role: Role
     validity: Validity
@@ -173,7 +180,7 @@ class Report:
 
 
 def _iso(when: datetime) -> str:
-    w = when.astimezone(timezone.utc)
+    w = when.astimezone(UTC)
     return f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}Z"
 
 
@@ -221,7 +228,7 @@ def choose_leaf(candidates: list[CertEntry], keys: tuple[KeyEntry, ...], host: s
 def diagnose(
     bundle: Bundle,
     anchors: TrustStore,
-    policy: Policy = Policy(),
+    policy: Policy = _SERVER_NOW,
     *,
     leaf: CertEntry | None = None,
     pools: tuple[CertPool, ...] = (),
@@ -243,7 +250,9 @@ def _diagnose(
     unique = unique_certs(bundle)
     graph = SignerGraph(unique, anchors, pools)
     findings: list[Finding] = []
-    add = lambda code, certs, msg: findings.append(Finding(code, tuple(c.sha256 for c in certs), msg))  # noqa: E731
+
+    def add(code: str, certs: Sequence[CertEntry], message: str) -> None:
+        findings.append(Finding(code, tuple(c.sha256 for c in certs), message))
 
     for bad in bundle.unreadable:
         findings.append(Finding("unreadable", (), f"{bad.label}: {bad.reason}"))
@@ -326,7 +335,7 @@ def _q(entry: CertEntry) -> str:
 # --- path end, duplicates and extras -----------------------------------------------------------
 
 
-def _path_findings(report: Report, add, hints: CertPool | None = None) -> None:  # type: ignore[no-untyped-def]
+def _path_findings(report: Report, add: Add, hints: CertPool | None = None) -> None:
     path, graph = report.path, report.graph
     assert path is not None
     top = path.top
@@ -364,7 +373,7 @@ def _path_findings(report: Report, add, hints: CertPool | None = None) -> None: 
         "Add the missing intermediate (or pass your private root with --roots).")
 
 
-def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
+def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add: Add) -> None:
     counts: dict[str, list[int]] = {}
     for i, entry in enumerate(report.bundle.certs):
         counts.setdefault(entry.sha256, []).append(i + 1)
@@ -375,7 +384,7 @@ def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> Non
                 + ", #".join(map(str, where)) + "); send each certificate once.")
     if report.leaf is None:
         return
-    extras = [e for e, role in zip(report.bundle.certs, report.roles) if role == "extra"]
+    extras = [e for e, role in zip(report.bundle.certs, report.roles, strict=True) if role == "extra"]
     for entry in extras:
         unchecked = (f" chaindoctor did not check whether it signed a certificate of the chain: once an issuer "
                      f"is found it tries at most {MAX_CHECKS_PER_CERT} more same-named certificates "
@@ -384,11 +393,12 @@ def _dup_and_extra_findings(report: Report, unique: list[CertEntry], add) -> Non
             f"sent for nothing and can confuse clients.{unchecked}")
 
 
-def _key_findings(report: Report, unique: list[CertEntry], add) -> None:  # type: ignore[no-untyped-def]
+def _key_findings(report: Report, unique: list[CertEntry], add: Add) -> None:
     keys = report.bundle.keys
     if not keys:
         return
-    leaves = [e for e, r in zip(report.bundle.certs, report.roles) if r in ("leaf", "extra") and not e.is_ca]
+    leaves = [e for e, r in zip(report.bundle.certs, report.roles, strict=True)
+              if r in ("leaf", "extra") and not e.is_ca]
     matched = [e for e in leaves if any(k.spki == e.key_spki for k in keys)]
     where = ", ".join(k.origin.label for k in keys)
     enc = sum(k.encrypted for k in keys)
@@ -429,7 +439,7 @@ def _clean_path(report: Report) -> Path:
     return path
 
 
-def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+def _chain_findings(report: Report, add: Add) -> None:
     path, graph, policy = report.path, report.graph, report.policy
     assert path is not None and report.leaf is not None
     at = policy.when
@@ -512,7 +522,7 @@ def _chain_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def
                 f"{_q(claimed)} did not sign it (the certificate was altered or signed by another key).")
 
 
-def _name_findings(report: Report, add) -> None:  # type: ignore[no-untyped-def]
+def _name_findings(report: Report, add: Add) -> None:
     """The leaf's names: a subjectAltName for a server, and the host asked for."""
     leaf, policy = report.leaf, report.policy
     assert leaf is not None

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import groupby
 from typing import TypeVar
 
 from .vocabulary import SEVERITY, Code
@@ -114,13 +115,14 @@ def _header(stem: str, text: str) -> tuple[str, dict[str, list[str]], str]:
 def _explanation(code: Code, text: str) -> Explanation:
     title, fields, body = _header(code, text)
     parts = re.split(r"^## (.+)$", body, flags=re.M)
-    sections = {name.strip(): content.strip() for name, content in zip(parts[1::2], parts[2::2])}
+    sections = {name.strip(): content.strip() for name, content in zip(parts[1::2], parts[2::2], strict=True)}
     missing = [name for name in _SECTIONS if not sections.get(name)]
     if missing:
         raise TextError(f"{code}.md lacks the section(s) {', '.join(missing)}")
     glossary = tuple(k.strip() for v in fields.get("glossary", []) for k in v.split(",") if k.strip())
-    return Explanation(code, title, *(sections[name] for name in _SECTIONS), tuple(fields.get("openssl", [])),
-                       glossary, " ".join(fields.get("stands-for", [])))
+    meaning, why_it_breaks, fix = (sections[name] for name in _SECTIONS)
+    return Explanation(code, title, meaning, why_it_breaks, fix, tuple(fields.get("openssl", [])), glossary,
+                       " ".join(fields.get("stands-for", [])))
 
 
 def _term(key: str, text: str) -> GlossaryTerm:
@@ -129,7 +131,7 @@ def _term(key: str, text: str) -> GlossaryTerm:
     return GlossaryTerm(key, term, body.strip(), see)
 
 
-def load_explanations(folder: Traversable) -> dict[Code, Explanation]:
+def load_explanations(folder: Traversable) -> dict[str, Explanation]:
     """The explanations in ``folder`` (one ``CODE.md`` each), in the contract's order.
 
     TextError when a file names no finding code or lacks a section; a code without a file is left
@@ -182,16 +184,19 @@ def _stems(folder: Traversable) -> list[str]:
     return sorted(f.name[:-3] for f in folder.iterdir() if f.name.endswith(".md"))
 
 
-def _shelf_of_explanations(folder: Traversable) -> _Shelf[Code, Explanation]:
+def _shelf_of_explanations(folder: Traversable) -> _Shelf[str, Explanation]:
     stems = set(_stems(folder))
     unknown = sorted(stems - set(Code))
     if unknown:
         raise TextError(f"explanations for unknown finding codes: {', '.join(unknown)}")
-    return _Shelf(folder, [code for code in Code if code in stems], _explanation)
+    codes: list[str] = [code for code in Code if code in stems]
+    return _Shelf(folder, codes, lambda key, text: _explanation(Code(key), text))
 
 
-EXPLANATIONS: Mapping[Code, Explanation] = _shelf_of_explanations(DATA / "explanations")
-"""Every finding code's explanation, in the contract's order (from ``tui/data/explanations``)."""
+EXPLANATIONS: Mapping[str, Explanation] = _shelf_of_explanations(DATA / "explanations")
+"""Every finding code's explanation, in the contract's order (from ``tui/data/explanations``).
+
+Keyed by the Code members, which hash and compare like the contract's words, so a word looks up too."""
 
 GLOSSARY: Mapping[str, GlossaryTerm] = _Shelf(DATA / "glossary", _stems(DATA / "glossary"), _term)
 """The glossary by key (loaded from ``tui/data/glossary``)."""
@@ -204,7 +209,7 @@ GLOSSARY: Mapping[str, GlossaryTerm] = _Shelf(DATA / "glossary", _stems(DATA / "
 
 def explain(code: str) -> Explanation:
     """The explanation of ``code`` (any case); ``ValueError`` naming the valid codes when it is unknown."""
-    found = EXPLANATIONS.get(code.strip().lower())  # type: ignore[call-overload]  # a StrEnum key is its str
+    found = EXPLANATIONS.get(code.strip().lower())
     if found is None:
         raise ValueError(f"unknown finding code {str(code)!r}; valid codes: {', '.join(FINDING_CODES)}")
     return found
@@ -246,20 +251,12 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
     out: list[str] = []
     for block in text.split("\n\n"):
         lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
-        paragraph: list[str] = []
-
-        def flush() -> None:
-            if paragraph:
-                out.extend(_fill(" ".join(paragraph), indent, indent))
-                paragraph.clear()
-
-        for line in lines:
-            if line.startswith("- "):
-                flush()
-                out.extend(_fill(line[2:], indent + "- ", indent + "  "))
-            else:
-                paragraph.append(line)
-        flush()
+        for bullets, run in groupby(lines, key=lambda ln: ln.startswith("- ")):
+            if bullets:
+                for line in run:
+                    out.extend(_fill(line[2:], indent + "- ", indent + "  "))
+            else:  # consecutive prose lines make one paragraph
+                out.extend(_fill(" ".join(run), indent, indent))
         out.append("")
     while out and not out[-1]:
         out.pop()

@@ -22,7 +22,7 @@ from .stores import CertPool, TrustStore
 
 __all__ = [
     "NetworkPlan", "Repair", "RepairContext", "add_file", "aia_pool", "complete", "drop_extras", "drop_root", "fix_all",
-    "keep_root", "fix_steps", "network_plan", "network_urls", "reorder", "to_pem",
+    "keep_root", "fix_steps", "network_plan", "reorder", "to_pem",
 ]
 
 
@@ -139,7 +139,7 @@ def _reorder(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
     if report.leaf is None:
         return Repair("reorder", bundle, bundle, "nothing to reorder: no leaf certificate")
     first: dict[str, int] = {}
-    for i, (entry, role) in enumerate(zip(bundle.certs, report.roles)):
+    for i, (entry, role) in enumerate(zip(bundle.certs, report.roles, strict=True)):
         if role not in ("duplicate", "extra"):
             first.setdefault(entry.sha256, i)
     order = [first[e.sha256] for e in proper_order(report)]
@@ -313,11 +313,6 @@ def network_plan(bundle: Bundle, ctx: RepairContext) -> NetworkPlan:
     return NetworkPlan(tuple(urls), tuple(left_out))
 
 
-def network_urls(bundle: Bundle, ctx: RepairContext) -> list[str]:
-    """The AIA URLs :func:`complete` would fetch first if the network were allowed ([] if none needed)."""
-    return list(network_plan(bundle, ctx).urls)
-
-
 def aia_pool(bundle: Bundle, ctx: RepairContext) -> tuple[CertPool, list[str]]:
     """For ``check --aia``: the AIA-fetched certificates of a path that then reaches a trust anchor, and notes.
 
@@ -346,7 +341,7 @@ def drop_extras(bundle: Bundle, ctx: RepairContext) -> Repair:
 def _drop_extras(bundle: Bundle, ctx: RepairContext, label: _Labels) -> Repair:
     report = _diagnose(bundle, ctx)
     owners = _key_owners(bundle)
-    drop = [i for i, (e, role) in enumerate(zip(bundle.certs, report.roles))
+    drop = [i for i, (e, role) in enumerate(zip(bundle.certs, report.roles, strict=True))
             if role == "duplicate" or (role == "extra" and e.key_spki not in owners)]
     if not drop:
         return Repair("drop-extras", bundle, bundle, "no extra or duplicate certificate")

@@ -8,7 +8,7 @@ verifies; a name match whose signature fails is remembered as a *claimed* edge (
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
@@ -51,7 +51,7 @@ def _check_legacy(child: CertEntry, issuer: CertEntry) -> Sig:
         if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
             params = cert.signature_algorithm_parameters
             pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
-            key.verify(cert.signature, cert.tbs_certificate_bytes, pad, algorithm)  # type: ignore[arg-type]
+            key.verify(cert.signature, cert.tbs_certificate_bytes, pad, algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
             key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
         elif isinstance(key, dsa.DSAPublicKey) and algorithm is not None:
@@ -218,7 +218,7 @@ class SignerGraph:
     def _next(self, entry: CertEntry) -> list[CertEntry]:
         return [i for i in self.issuers(entry) if i.sha256 != entry.sha256]
 
-    def _search(self, leaf: CertEntry, usable) -> Path | None:  # type: ignore[no-untyped-def]
+    def _search(self, leaf: CertEntry, usable: Callable[[CertEntry], bool]) -> Path | None:
         """Breadth-first search for the shortest path to an anchor through usable certificates."""
         if self.is_anchor(leaf):
             return Path((leaf,), True, "anchor")

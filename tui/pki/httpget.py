@@ -39,9 +39,13 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import netguard
 from .netguard import SCHEMES, AddressPolicy, Kind
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["GetError", "get", "proxy_for"]
 
@@ -51,6 +55,11 @@ _CHUNK = 64 * 1024
 _MAX_ADDRESSES = 4  # addresses of one name tried in turn
 _HOST = re.compile(r"[A-Za-z0-9_.-]+")
 _SAFE_PATH = "!$&'()*+,;=:@/?%-._~"  # RFC 3986 pchar and query characters, kept as they are
+
+_SockAddr = tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes]
+"""A socket address as getaddrinfo gives it: (host, port) for IPv4, (host, port, flow, scope) for IPv6."""
+_Address = tuple[int, _SockAddr]
+"""(address family, socket address)."""
 
 
 class GetError(Exception):
@@ -124,7 +133,7 @@ class _Clock:
         return remaining
 
 
-def _resolve(host: str, port: int, clock: _Clock) -> list[tuple[int, tuple]]:  # type: ignore[type-arg]
+def _resolve(host: str, port: int, clock: _Clock) -> list[_Address]:
     """(family, sockaddr) for ``host``: a literal address as it is, a name through getaddrinfo in a thread."""
     try:
         ip = ipaddress.ip_address(host)
@@ -132,22 +141,24 @@ def _resolve(host: str, port: int, clock: _Clock) -> list[tuple[int, tuple]]:  #
         pass
     else:
         return [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, (host, port))]
-    box: dict[str, object] = {}
+    found: list[_Address] = []
+    errors: list[OSError | UnicodeError] = []
 
     def work() -> None:
         try:
-            box["result"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.extend((family, sockaddr) for family, _t, _p, _c, sockaddr in
+                         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except (OSError, UnicodeError) as err:
-            box["error"] = err
+            errors.append(err)
 
     thread = threading.Thread(target=work, name="chaindoctor-aia-dns", daemon=True)
     thread.start()
     thread.join(clock.left())
     if thread.is_alive():
         raise _Timeout
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return [(family, sockaddr) for family, _t, _p, _c, sockaddr in box["result"]]  # type: ignore[attr-defined]
+    if errors:
+        raise errors[0]
+    return found
 
 
 def _refusal_text(origin: str, target: _Target, ip: str, kind: Kind) -> str:
@@ -157,8 +168,8 @@ def _refusal_text(origin: str, target: _Target, ip: str, kind: Kind) -> str:
     return f"{origin}: {where}refused: {who} is a {kind} address{why}"
 
 
-def _checked(addrs: list[tuple[int, tuple]], origin: str, target: _Target,  # type: ignore[type-arg]
-             policy: AddressPolicy, *, every: bool) -> list[tuple[int, tuple]]:  # type: ignore[type-arg]
+def _checked(addrs: list[_Address], origin: str, target: _Target, policy: AddressPolicy, *,
+             every: bool) -> list[_Address]:
     """The addresses ``policy`` allows; GetError when none is (or, with ``every``, when any is not)."""
     allowed, first_refused = [], None
     for family, sockaddr in addrs:
@@ -173,7 +184,7 @@ def _checked(addrs: list[tuple[int, tuple]], origin: str, target: _Target,  # ty
     return allowed
 
 
-def _connect(addrs: list[tuple[int, tuple]], clock: _Clock) -> socket.socket:  # type: ignore[type-arg]
+def _connect(addrs: list[_Address], clock: _Clock) -> socket.socket:
     """A TCP connection to the first of ``addrs`` that answers (each one exactly as given)."""
     last: OSError | None = None
     for family, sockaddr in addrs[:_MAX_ADDRESSES]:
@@ -204,12 +215,13 @@ class _Reader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         if self.left < 0:
             raise _TooBig
         self.sock.settimeout(self.clock.left())
+        view = memoryview(buffer)
         try:
-            n = self.sock.recv_into(buffer, min(len(buffer), self.left + 1))
+            n = self.sock.recv_into(view, min(len(view), self.left + 1))
         except TimeoutError:
             raise _Timeout from None
         self.left -= n
@@ -224,8 +236,13 @@ class _Stream:
     def __init__(self, sock: socket.socket, clock: _Clock, limit: int) -> None:
         self.reader = io.BufferedReader(_Reader(sock, clock, limit))
 
-    def makefile(self, mode: str) -> io.BufferedReader:
+    def makefile(self, mode: str) -> io.BufferedReader[_Reader]:
         return self.reader
+
+
+def _response(stream: _Stream, method: str) -> http.client.HTTPResponse:
+    """An HTTP response read from ``stream`` (HTTPResponse only calls its ``makefile("rb")``)."""
+    return http.client.HTTPResponse(stream, method=method)  # type: ignore[arg-type]  # the stub wants a socket
 
 
 def _send(sock: socket.socket, clock: _Clock, lines: list[str]) -> None:
@@ -240,7 +257,8 @@ def _proxy(target: _Target) -> urllib.parse.SplitResult | None:
     """The environment's proxy for ``target``, or None (no proxy, or ``no_proxy`` names the host)."""
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(target.scheme)
-    if not proxy or urllib.request.proxy_bypass_environment(target.host, proxies):
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # undocumented, not in typeshed
+    if not proxy or bypass(target.host, proxies):
         return None
     return urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
 
@@ -286,7 +304,7 @@ def _open_via_proxy(proxy: urllib.parse.SplitResult, origin: str, target: _Targe
     try:
         _send(sock, clock, [f"CONNECT {target.hostport} HTTP/1.1", f"Host: {target.hostport}",
                             *_proxy_auth(proxy)])
-        answer = http.client.HTTPResponse(_Stream(sock, clock, _HEADROOM), method="CONNECT")  # type: ignore[arg-type]
+        answer = _response(_Stream(sock, clock, _HEADROOM), "CONNECT")
         answer.begin()
         if answer.status != 200:
             raise GetError(f"{origin}: the proxy refused the tunnel (HTTP {answer.status})")
@@ -307,9 +325,10 @@ def _request(origin: str, target: _Target, clock: _Clock, policy: AddressPolicy,
              tls: ssl.SSLContext | None, headers: tuple[str, ...]) -> tuple[int, str | None, bytes]:
     """One request: (status, Location header, body); the body only for a 2xx answer."""
     proxy = _proxy(target)
+    extra: list[str] = []
     if proxy is None:
         addrs = _checked(_resolve(target.host, target.port, clock), origin, target, policy, every=False)
-        sock, path, extra = _connect(addrs, clock), target.path, []
+        sock, path = _connect(addrs, clock), target.path
     else:
         sock, path, extra = _open_via_proxy(proxy, origin, target, clock, policy)
     try:
@@ -318,12 +337,12 @@ def _request(origin: str, target: _Target, clock: _Clock, policy: AddressPolicy,
                                                        do_handshake_on_connect=False)
             sock.settimeout(clock.left())
             try:
-                sock.do_handshake()  # type: ignore[attr-defined]
+                sock.do_handshake()
             except TimeoutError:
                 raise _Timeout from None
         _send(sock, clock, [f"GET {path} HTTP/1.1", f"Host: {target.authority}", *headers, *extra,
                             "Accept-Encoding: identity", "Connection: close"])
-        response = http.client.HTTPResponse(_Stream(sock, clock, max_bytes + _HEADROOM), method="GET")  # type: ignore[arg-type]
+        response = _response(_Stream(sock, clock, max_bytes + _HEADROOM), "GET")
         response.begin()
         if not 200 <= response.status < 300:
             return response.status, response.getheader("Location"), b""

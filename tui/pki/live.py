@@ -158,7 +158,7 @@ def _load_client_credentials(
         ) from None
     try:
         ctx.use_certificate(certs[0])
-        ctx.use_privatekey(key)  # type: ignore[arg-type]
+        ctx.use_privatekey(key)  # type: ignore[arg-type]  # key types TLS cannot use raise TypeError, caught below
         ctx.check_privatekey()
         for extra in certs[1:]:
             ctx.add_extra_chain_cert(extra)

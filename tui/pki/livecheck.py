@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -75,7 +75,8 @@ def live_findings(chain: LiveChain, report: Report | None = None) -> list[Findin
     if staple.status == "revoked" and staple.for_leaf is not False and staple.signed_by != "bad":
         when = staple.revocation_time.strftime("%Y-%m-%d %H:%M UTC") if staple.revocation_time else "an unknown date"
         reason = f" (reason: {staple.revocation_reason})" if staple.revocation_reason else ""
-        unsigned = " Its signature could not be checked: the issuer is not known." if staple.signed_by == "unchecked" else ""
+        unchecked = staple.signed_by == "unchecked"
+        unsigned = " Its signature could not be checked: the issuer is not known." if unchecked else ""
         findings.append(Finding(Code.OCSP_REVOKED, (leaf.sha256,),
                                 f"The OCSP response {who} says {_name(leaf)} was revoked on {when}{reason}: "
                                 f"clients that read the staple refuse the connection.{unsigned}"))
@@ -170,8 +171,9 @@ def staple_for(chain: LiveChain, report: Report | None = None) -> Staple:
         return Staple(stapled=chain.ocsp_staple is not None, size=len(chain.ocsp_staple or b""),
                       problems=("the server's certificate cannot be read",) if chain.ocsp_staple else ())
     if chain.ocsp_error is not None:
-        return Staple(stapled=True, problems=(f"it cannot be parsed (OpenSSL ended the handshake: {chain.ocsp_error})",))
-    at = report.policy.when if report is not None else datetime.now(timezone.utc).replace(microsecond=0)
+        problem = f"it cannot be parsed (OpenSSL ended the handshake: {chain.ocsp_error})"
+        return Staple(stapled=True, problems=(problem,))
+    at = report.policy.when if report is not None else datetime.now(UTC).replace(microsecond=0)
     issuer = _issuer(leaf, chain, report)
     return check_staple(chain.ocsp_staple, leaf.cert, issuer.cert if issuer else None, at)
 

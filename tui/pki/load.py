@@ -166,14 +166,6 @@ def load_file(spec: str, *, password: bytes | None = None, stdin: bytes | None =
     return load_bytes(data, name, password=password)
 
 
-def load_many(specs: list[str], *, password: bytes | None = None, stdin: bytes | None = None) -> Bundle:
-    """Merge several file sources in the order given."""
-    bundle = Bundle()
-    for spec in specs:
-        bundle = bundle.merge(load_file(spec, password=password, stdin=stdin))
-    return bundle
-
-
 def cert_from_der(der: bytes, origin: Origin) -> CertEntry:
     """One DER certificate from elsewhere (a live server, a URL), checked like a loaded one.
 
@@ -324,19 +316,19 @@ def _parse_key(label: bytes, body: bytes, block: bytes, origin: Origin) -> KeyEn
         try:
             from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-            key = load_ssh_private_key(block.strip(), password=None)
+            ssh_key = load_ssh_private_key(block.strip(), password=None)
         except (ValueError, TypeError) as exc:
             if "encrypted" in str(exc).lower() or isinstance(exc, TypeError):
                 return KeyEntry(text, origin, kind, encrypted=True)
             raise _BlockError(f"not a valid private key ({_short(exc)})") from None
-        return KeyEntry.from_key(key, origin, kind, pem=text)  # type: ignore[arg-type]
+        return KeyEntry.from_key(ssh_key, origin, kind, pem=text)
     try:
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
         key = load_pem_private_key(block.strip() + b"\n", password=None)
     except TypeError:
         return KeyEntry(text, origin, kind, encrypted=True)
-    except (ValueError, Exception) as exc:  # unsupported algorithm raises its own type
+    except Exception as exc:  # noqa: BLE001 - an unsupported algorithm raises its own type
         raise _BlockError(f"not a valid private key ({_short(exc)})") from None
     return KeyEntry.from_key(key, origin, kind, pem=text)
 
@@ -376,7 +368,8 @@ def _load_binary(data: bytes, name: str, password: bytes | None, container: str 
     if p7 is not None:
         if not p7:
             raise LoadError(f"{name}: the PKCS#7 bundle holds no certificate")
-        return Bundle(tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs7")) for i, c in enumerate(p7, 1)))
+        return Bundle(tuple(CertEntry.from_cert(c, Origin(name, index=i, container="pkcs7"))
+                            for i, c in enumerate(p7, 1)))
     p12 = _try_pkcs12(data, name, password)
     if p12 is not None:
         return p12
@@ -411,7 +404,8 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
     except pfx.PfxError as exc:
         if exc.kind == "password":
             if password is None:
-                raise LoadError(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)") from None
+                raise LoadError(f"{name}: this PKCS#12 file needs a password "
+                                "(--password or CHAINDOCTOR_PASSWORD)") from None
             raise LoadError(f"{name}: wrong PKCS#12 password") from None
         why = {"work": "asks for too much key-derivation work", "memory": "needs too much memory to open",
                "failed": "could not be opened"}.get(exc.kind)
@@ -428,7 +422,7 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         key = load_der_private_key(opened.key, password=None)
-        keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)  # type: ignore[arg-type]
+        keys = (KeyEntry.from_key(key, Origin(name, container="pkcs12"), "PKCS#12"),)
     if not entries and not keys:
         raise LoadError(f"{name}: the PKCS#12 file holds no certificate or key")
     return Bundle(entries, keys)

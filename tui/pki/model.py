@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property, lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -16,13 +16,16 @@ from cryptography.x509.oid import ExtensionOID
 from .der import raw_extensions, raw_names, tbs_layout, with_only
 from .names import canonical
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 
 class Origin(NamedTuple):
     """Where a certificate or key came from: a file and line, a container index, a URL."""
 
     source: str
     line: int | None = None
-    index: int | None = None
+    index: int | None = None  # type: ignore[assignment]  # a NamedTuple field may shadow tuple.index
     container: str = "pem"  # pem | der | pkcs7 | pkcs12 | live | aia | store | search
 
     @property
@@ -136,18 +139,18 @@ class CertEntry:
 
     @cached_property
     def ski(self) -> bytes | None:
-        ext = _ext(self.cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-        return ext.value.digest if ext is not None else None
+        value = ext_value(self.cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+        return value.digest if isinstance(value, x509.SubjectKeyIdentifier) else None
 
     @cached_property
     def aki(self) -> bytes | None:
-        ext = _ext(self.cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-        return ext.value.key_identifier if ext is not None else None
+        value = ext_value(self.cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+        return value.key_identifier if isinstance(value, x509.AuthorityKeyIdentifier) else None
 
     @cached_property
     def basic_constraints(self) -> x509.BasicConstraints | None:
-        ext = _ext(self.cert, ExtensionOID.BASIC_CONSTRAINTS)
-        return ext.value if ext is not None else None
+        value = ext_value(self.cert, ExtensionOID.BASIC_CONSTRAINTS)
+        return value if isinstance(value, x509.BasicConstraints) else None
 
     @cached_property
     def is_ca(self) -> bool:
@@ -237,7 +240,7 @@ class Bundle:
         return Bundle(certs, self.keys, self.unreadable, self.sources)
 
 
-EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _time(read: Callable[[], datetime]) -> datetime:
@@ -247,7 +250,7 @@ def _time(read: Callable[[], datetime]) -> datetime:
         return EARLIEST
 
 
-def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension | None:
+def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
     try:
         return cert.extensions.get_extension_for_oid(oid)
     except x509.ExtensionNotFound:
@@ -257,7 +260,7 @@ def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension |
 
 
 @lru_cache(maxsize=256)
-def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension]:
+def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension[x509.ExtensionType]]:
     """The extensions cryptography can read, each on its own, by dotted OID.
 
     Used when the set as a whole does not parse. An extension that fails alone, or that occurs
@@ -267,7 +270,7 @@ def extensions_one_by_one(cert: x509.Certificate) -> dict[str, x509.Extension]:
     layout = tbs_layout(der)
     if layout is None:
         return {}
-    found: dict[str, x509.Extension] = {}
+    found: dict[str, x509.Extension[x509.ExtensionType]] = {}
     repeated: set[str] = set()
     seen: set[str] = set()
     for raw in raw_extensions(der, layout):
@@ -312,14 +315,13 @@ def ext_critical(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool | N
     return ext.critical if ext is not None else None
 
 
-_raw_names = raw_names  # the older name, kept for callers of the model module
 def _der_of(cert: x509.Certificate) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding  # only off the common path
 
     return cert.public_bytes(Encoding.DER)
 
 
-def _spki_format() -> tuple[object, object]:
+def _spki_format() -> tuple[Encoding, PublicFormat]:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     return Encoding.DER, PublicFormat.SubjectPublicKeyInfo

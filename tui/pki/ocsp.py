@@ -16,7 +16,7 @@ that clients need not ask the CA. :func:`check_staple` reads the response with c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict
 
 from cryptography import x509
@@ -115,7 +115,7 @@ class Staple:
 
 
 def _iso(when: datetime | None) -> str | None:
-    return None if when is None else when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_staple(der: bytes | None, leaf: x509.Certificate, issuer: x509.Certificate | None,
@@ -203,7 +203,7 @@ def _names_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> boo
     if response.responder_name is not None:
         return response.responder_name == cert.subject
     try:  # byKey: the SHA-1 of the subjectPublicKey BIT STRING, as in a subjectKeyIdentifier
-        digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest  # type: ignore[arg-type]
+        digest = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return digest == response.responder_key_hash

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 def served_sequence(report: Report) -> list[CertEntry]:
     """The loaded certificates that belong to the chain (no duplicates, no extras), as served."""
-    return [e for e, role in zip(report.bundle.certs, report.roles) if role not in ("duplicate", "extra")]
+    return [e for e, role in zip(report.bundle.certs, report.roles, strict=True) if role not in ("duplicate", "extra")]
 
 
 def all_issuers(graph: SignerGraph, entry: CertEntry) -> list[CertEntry]:
@@ -124,7 +125,7 @@ def openssl_traps(report: Report) -> list[tuple[CertEntry, CertEntry, CertEntry]
     """
     graph, chain = report.graph, report.chain
     traps = []
-    for child, wanted in zip(chain, chain[1:]):
+    for child, wanted in pairwise(chain):
         if not graph.in_bundle(wanted) or any(graph.is_anchor(i) for i in graph.issuers(child)):
             continue  # OpenSSL looks in the trust store first
         taken = _first_match(report, child)
@@ -144,7 +145,7 @@ def _first_match(report: Report, child: CertEntry) -> CertEntry | None:
     at = report.policy.when
     matches = [e for e in _served_once(report) if _likely_issuer(e, child)]
     valid = [e for e in matches if e.valid_at(at)]
-    return (valid or matches or [None])[0]
+    return next(iter(valid or matches), None)
 
 
 def _served_once(report: Report) -> Iterator[CertEntry]:

@@ -6,7 +6,7 @@ tests directly; :func:`tui.pki.session.open_session` turns it into a :class:`~tu
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from .vocabulary import Purpose
@@ -24,7 +24,7 @@ def parse_time(text: str) -> datetime:
     except ValueError:
         raise ValueError(f"not an ISO 8601 time: {text!r} (e.g. 2026-06-01T00:00:00Z)") from None
     try:  # in UTC, so that no later comparison overflows (0001-01-01T00:00:00+14:00 is before year 1)
-        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
     except OverflowError:
         raise ValueError(f"time out of range: {text!r}") from None
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from .load import LoadError, load_bytes, load_file, may_exist, read_input
-from .model import Bundle, CertEntry, Origin
+from .model import CertEntry, Origin
 from .names import canonical
 
 # Where operating systems keep their PEM root bundle, most common first.
@@ -117,12 +117,9 @@ def system_bundle_path() -> str | None:
     for path in candidates:
         if path and os.path.isfile(path):
             return path
-    try:
-        import certifi
+    import certifi  # a dependency: its bundle is the last resort
 
-        return certifi.where()
-    except ImportError:  # pragma: no cover - certifi is a dependency
-        return None
+    return certifi.where()
 
 
 @lru_cache(maxsize=4)
@@ -149,7 +146,7 @@ def load_trust(root_files: Iterable[str], *, system: bool = True, password: byte
     names: list[str] = []
     for spec in root_files:
         bundle = load_file(spec, password=password)
-        entries += [CertEntry(c.cert, c.der, Origin(c.origin.source, c.origin.line, c.origin.index, "store")) for c in bundle.certs]
+        entries += [CertEntry(c.cert, c.der, c.origin._replace(container="store")) for c in bundle.certs]
         names.append(spec)
     if system:
         roots = system_roots()
@@ -218,9 +215,5 @@ def search_pool(paths: Iterable[str], *, password: bytes | None = None) -> tuple
                 notes.append(str(exc))
                 continue
             for c in bundle.certs:
-                pool.add(CertEntry(c.cert, c.der, Origin(c.origin.source, c.origin.line, c.origin.index, "search")))
+                pool.add(CertEntry(c.cert, c.der, c.origin._replace(container="search")))
     return pool, notes
-
-
-def bundle_pool(bundle: Bundle) -> CertPool:
-    return CertPool(bundle.certs)

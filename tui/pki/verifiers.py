@@ -232,7 +232,8 @@ def _openssl() -> tuple[Any, Any]:
 
 def openssl_version() -> str:
     lib, ffi = _openssl()
-    return ffi.string(lib.OPENSSL_VERSION_TEXT).decode("ascii", "replace")
+    text: bytes = ffi.string(lib.OPENSSL_VERSION_TEXT)
+    return text.decode("ascii", "replace")
 
 
 class _Owned:
@@ -351,16 +352,17 @@ def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
     finally:
         owned.release()
         lib.ERR_clear_error()
-    common = dict(settings=tuple(settings), not_set=tuple(not_set), library=library, chain=chain)
+    verdict = ClientVerdict(name, stands_for, ok, settings=tuple(settings), not_set=tuple(not_set), library=library,
+                            chain=chain)
     if ok:
-        return ClientVerdict(name, stands_for, True, **common)  # type: ignore[arg-type]
+        return verdict
     if blamed is None and 0 <= depth < len(chain):
         blamed = chain[depth]
     who = _subject_of(blamed, served)
     reason = (f'OpenSSL refuses with "{words}" (error {error} at depth {depth}): '
               + openssl_error(error).plain.format(subject=who) + ".")
-    return ClientVerdict(name, stands_for, False, reason, (blamed,) if blamed else (), words,
-                         error, depth, **common)  # type: ignore[arg-type]
+    return verdict._replace(reason=reason, certificates=(blamed,) if blamed else (), raw=words, error=error,
+                            depth=depth)
 
 
 def _set_host(param: Any, host: str) -> str:
@@ -442,7 +444,7 @@ def _depth(served: Served) -> int:
     return depth if depth is not None and 0 <= depth <= 255 else MAX_CHAIN_DEPTH
 
 
-def _subject(served: Served) -> tuple[v.DNSName | v.IPAddress | None, str | None]:
+def _subject(served: Served) -> tuple[v.Subject | None, str | None]:
     """The name to verify for, and a note when none was given (the leaf's first name is used)."""
     host = served.host
     note = None
@@ -456,15 +458,15 @@ def _subject(served: Served) -> tuple[v.DNSName | v.IPAddress | None, str | None
         if dns:
             host = dns[0].replace("*", "wildcard-check", 1) if dns[0].startswith("*.") else dns[0]
         elif ips:
-            return v.IPAddress(ips[0]), note
+            return x509.IPAddress(ips[0]), note
         else:
             return None, None
     try:
-        return v.IPAddress(ipaddress.ip_address(host.strip("[]"))), note
+        return x509.IPAddress(ipaddress.ip_address(host.strip("[]"))), note
     except ValueError:
         pass
     try:
-        return v.DNSName(checks.normalise_host(host)), note
+        return x509.DNSName(checks.normalise_host(host)), note
     except ValueError:
         return None, note
 

@@ -63,7 +63,8 @@ _WARNINGS = {Code.OCSP_UNUSABLE, Code.STRICT_CLIENTS_REFUSE, Code.CONTAINS_ROOT,
              Code.DUPLICATE_CERT, Code.EXPIRES_SOON, Code.PRIVATE_KEY_PRESENT, Code.MULTIPLE_LEAVES}
 _INFOS = {Code.SNI_DIFFERS, Code.NO_LEAF}
 
-SEVERITY: dict[Code, Severity] = {
+# Keyed by str: a Code member and the contract's word for it hash and compare alike, so both look up.
+SEVERITY: dict[str, Severity] = {
     code: Severity.WARNING if code in _WARNINGS else Severity.INFO if code in _INFOS else Severity.ERROR
     for code in Code
 }
@@ -100,7 +101,7 @@ class Repair(StrEnum):
     FIX_ALL = "fix-all"
 
 
-FIX_FOR: dict[Code, Repair] = {
+FIX_FOR: dict[str, Repair] = {  # keyed by str, as SEVERITY
     Code.WRONG_ORDER: Repair.REORDER,
     Code.MISSING_INTERMEDIATE: Repair.COMPLETE,
     Code.EXTRA_CERT: Repair.DROP_EXTRAS,
