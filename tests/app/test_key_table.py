@@ -53,7 +53,7 @@ def test_a_screen_binds_each_key_once_and_has_an_action_for_it(where: Where) -> 
 def test_help_lists_every_key_of_the_main_screen_under_its_group() -> None:
     text = help_text().plain
     for group in Group:
-        assert group.title in text
+        assert group.heading in text
     for key in keys_on(Where.MAIN):
         assert re.search(rf"^  {re.escape(key.shown)} +{re.escape(key.help)}$", text, re.MULTILINE), key.name
 

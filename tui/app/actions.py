@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from .keys import KEYS, Key, Where
 
 
-def bindings(where: Where) -> list[Binding]:
+def bindings(where: Where) -> list[BindingType]:
     """The bindings of the screen ``where``, in table order, shown in its footer as the table says."""
     return [Binding(k.key, k.run, k.label, show=k.in_footer(where), id=k.name) for k in KEYS if k.bound_on(where)]
 

@@ -34,7 +34,7 @@ def write_chain(app: App[Any], bundle: Bundle, path: Path, request: SaveRequest,
         return None
     what = " and the private key (mode 0600)" if keys and bundle.keys else ""
     left = " (no private key: PKCS#7 holds certificates only)" if bundle.keys and not fmt.holds_keys else ""
-    shown = "" if fmt is ChainFormat.PEM else f" as {fmt.title}"
+    shown = "" if fmt is ChainFormat.PEM else f" as {fmt.label}"
     return f"{len(bundle.certs)} certificate(s){what} written to {render.safe(str(path), 200)}{shown}{left}"
 
 

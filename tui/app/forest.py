@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 
 from ..pki.aia import aia_urls
 from ..pki.diagnose import Report
@@ -80,7 +81,7 @@ def build_forest(report: Report, search: CertPool | None = None) -> Forest:
         members.setdefault(entry.sha256, entry)
 
     parent: dict[str, CertEntry] = {}
-    for child, issuer in zip(chain, chain[1:]):
+    for child, issuer in pairwise(chain):
         parent[child.sha256] = issuer
     for entry in list(members.values()):
         if entry.sha256 in parent:
@@ -99,9 +100,9 @@ def build_forest(report: Report, search: CertPool | None = None) -> Forest:
     orphans: dict[bytes, list[CertEntry]] = {}
     tops: list[Top] = []
     for entry in members.values():
-        up = parent.get(entry.sha256)
-        if up is not None:
-            forest.children.setdefault(up.sha256, []).append(entry)
+        above = parent.get(entry.sha256)
+        if above is not None:
+            forest.children.setdefault(above.sha256, []).append(entry)
         elif report.is_self_signed(entry) or report.is_anchor(entry):
             tops.append(entry)
         else:
@@ -158,7 +159,7 @@ def order_marks(report: Report) -> dict[int, bool]:
         return {}
     certs = report.bundle.certs
     seq = _served_chain(report)
-    return {here: certs[nxt] in report.signers(certs[here]) for here, nxt in zip(seq, seq[1:])}
+    return {here: certs[nxt] in report.signers(certs[here]) for here, nxt in pairwise(seq)}
 
 
 def order_break(report: Report) -> int | None:

@@ -86,19 +86,20 @@ class JobRunner:
         """Show the view of each workspace's current bundle: at once when it was computed before,
         else after one job computes the missing ones."""
         bundles = [w.history.current for w in workspaces]
-        known = [w.cached(b) for w, b in zip(workspaces, bundles)]
+        known = [w.cached(b) for w, b in zip(workspaces, bundles, strict=True)]
         if all(v is not None for v in known):
-            for workspace, view in zip(workspaces, known):
+            for workspace, view in zip(workspaces, known, strict=True):
                 assert view is not None
                 show(workspace, view)
             return
         now = workspaces[0].now()
 
         def job() -> list[View]:
-            return [v if v is not None else w.compute(b, now) for w, b, v in zip(workspaces, bundles, known)]
+            return [v if v is not None else w.compute(b, now)
+                    for w, b, v in zip(workspaces, bundles, known, strict=True)]
 
         def done(views: list[View]) -> None:
-            for workspace, bundle, view in zip(workspaces, bundles, views):
+            for workspace, bundle, view in zip(workspaces, bundles, views, strict=True):
                 workspace.remember(bundle, view)
                 show(workspace, view)
 

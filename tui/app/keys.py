@@ -32,7 +32,8 @@ class Group(StrEnum):
     APP = "app"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
+        """The help screen's heading for the group."""
         return _GROUP_TITLES[self]
 
     @property

@@ -24,8 +24,8 @@ ROLE_STYLE = {Role.LEAF: "bold cyan", Role.INTERMEDIATE: "blue", Role.ROOT: "mag
               Role.EXTRA: "yellow", Role.DUPLICATE: "yellow"}
 STATE_STYLE = {Validity.VALID: "green", Validity.EXPIRES_SOON: "yellow", Validity.EXPIRED: "red",
                Validity.NOT_YET_VALID: "red"}
-SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
-SEVERITY_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
+SEVERITY_STYLE: dict[str, str] = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
+SEVERITY_MARK: dict[str, str] = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
 def safe(text: str, width: int | None = None) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..pki.request import Request
 from ..pki.session import open_session
 from .app import ChainDoctorApp
 
-AT = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 async def _shoot(path: Path, size: tuple[int, int]) -> None:

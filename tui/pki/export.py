@@ -22,7 +22,7 @@ class ChainFormat(StrEnum):
     PKCS7_PEM = "p7b-pem"
 
     @property
-    def title(self) -> str:  # type: ignore[override]  # shadows str.title(), which a format name never needs
+    def label(self) -> str:
         """The format's name as menus show it."""
         return _TITLES[self]
 

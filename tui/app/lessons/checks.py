@@ -62,7 +62,8 @@ class Probe:
     def pane(self) -> str | None:
         """``tree``, ``served`` or ``findings`` when one of them has the focus."""
         focused = self.app.focused
-        return {SignerTree: "tree", ServedOrder: "served", FindingsTable: "findings"}.get(type(focused))
+        panes: dict[type, str] = {SignerTree: "tree", ServedOrder: "served", FindingsTable: "findings"}
+        return panes.get(type(focused))
 
     @property
     def tree_target(self) -> CertEntry | Missing | None:

@@ -115,7 +115,7 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
             yield Static("", id="matches", classes="matches")
             with RadioSet(id="format"):
                 for fmt in ChainFormat:
-                    yield RadioButton(fmt.title, fmt is ChainFormat.PEM, id=f"as-{fmt}")
+                    yield RadioButton(fmt.label, fmt is ChainFormat.PEM, id=f"as-{fmt}")
             if self.has_keys:
                 yield Checkbox("include private key (the file gets mode 0600)", False, id="keys")
             yield Static("", id="format-note", classes="detail")

@@ -29,7 +29,8 @@ class ExportKind(StrEnum):
     COPY_SHA256 = "copy-sha256"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """What the dialog calls the choice."""
         return _TITLES[self]
 
     @property
@@ -70,7 +71,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             yield Static(name, classes="question")
             with RadioSet(id="kind"):
                 for kind in ExportKind:
-                    yield RadioButton(kind.title, kind is ExportKind.PEM, id=f"as-{kind}")
+                    yield RadioButton(kind.label, kind is ExportKind.PEM, id=f"as-{kind}")
             yield Label("File:", markup=False)
             field = Input(self.default, id="path", select_on_focus=False)
             field.cursor_blink = False

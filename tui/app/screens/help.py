@@ -42,7 +42,7 @@ def help_text(where: Where = Where.MAIN) -> Text:
     """Every key that works on ``where`` on a line of its own, grouped; what the screen shows; the glossary."""
     out = Text()
     for group, listed in grouped(where):
-        out.append(("\n" if out.plain else "") + f"{group.title}\n", style="bold underline")
+        out.append(("\n" if out.plain else "") + f"{group.heading}\n", style="bold underline")
         for key in listed:
             out.append(f"  {key.shown:<{KEY_WIDTH}}", style="bold cyan")
             out.append(key.help + "\n")
@@ -54,7 +54,7 @@ def help_view(where: Where = Where.MAIN) -> RichGroup:
     """:func:`help_text` for the screen: each key's help wraps beside its key, however narrow the dialog."""
     parts: list[RenderableType] = []
     for group, listed in grouped(where):
-        parts.append(Text(group.title, style="bold underline"))
+        parts.append(Text(group.heading, style="bold underline"))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold cyan", no_wrap=True, min_width=KEY_WIDTH - 1)
         grid.add_column(overflow="fold")

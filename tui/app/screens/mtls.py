@@ -122,8 +122,7 @@ class CompactServedOrder(ServedOrder):
     COLUMNS: Columns = (("#", "n"), ("role", "role"), ("subject", "subject"), ("order", "order"))
     WIDTHS = (3, 12, 19, 14)  # fixed: the half-screen layout must not depend on when the rows arrive
 
-    def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # the base class would add auto-width columns
+    def add_columns_of_the_table(self) -> None:
         for (label, key), width in zip(self.COLUMNS, self.WIDTHS, strict=True):
             self.add_column(label, key=key, width=width)
 
@@ -527,9 +526,12 @@ class MtlsScreen(Screen[None]):
     def _leave(self, go: Callable[[], None], what: str) -> None:
         unless_unsaved(self.app, any(s.history.dirty for s in self.sides.values()), go, what)
 
+    def _dismiss(self) -> None:
+        self.dismiss()
+
     def action_back(self) -> None:
         if not self.standalone:
-            self._leave(self.dismiss, "Go back")
+            self._leave(self._dismiss, "Go back")
 
     async def action_quit(self) -> None:
         """``q``: quit; with unsaved repairs, ask first: save each changed side and quit, quit, or stay."""

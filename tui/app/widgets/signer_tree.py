@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -47,6 +48,10 @@ class Item:
 
 def _value(node: TreeNode[Item]) -> CertRef | Missing | Extras | Hint | None:
     return node.data.value if node.data is not None else None
+
+
+def _has_key(key: object, value: object) -> bool:
+    return _key_of(value) == key
 
 
 def _key_of(value: object) -> str | None:
@@ -230,7 +235,7 @@ class SignerTree(Tree[Item]):
         if path:
             node: TreeNode[Item] | None = self.root
             for key in path:
-                node = self._child(node, lambda value, key=key: _key_of(value) == key) if node is not None else None
+                node = self._child(node, partial(_has_key, key)) if node is not None else None
         else:
             extras = next((n for n in self.root.children if isinstance(_value(n), Extras)), None)
             node = self._child(extras, lambda value: isinstance(value, CertRef) and value.entry.sha256 == sha256) \

@@ -17,7 +17,7 @@ from ..forest import OFF_PATH, order_judged
 from ..view import View
 
 MAX_ROWS = 1000  # a 10,000-certificate bundle shows its first rows and says how many more
-END_NOTES = {PathEnd.ANCHOR: "end of the chain", PathEnd.SELF_SIGNED: "end: untrusted root",
+END_NOTES: dict[str, str] = {PathEnd.ANCHOR: "end of the chain", PathEnd.SELF_SIGNED: "end: untrusted root",
              PathEnd.MISSING: "end: issuer missing", PathEnd.LOOP: "end: issuers loop",
              PathEnd.TOO_LONG: "end: too long"}
 NOT_NEXT = "✗ not signed by the next"  # every break of the order, the first one included
@@ -55,6 +55,10 @@ class ServedOrder(DataTable[Text]):
         self.break_index: int | None = None
 
     def on_mount(self) -> None:
+        self.add_columns_of_the_table()
+
+    def add_columns_of_the_table(self) -> None:
+        """The columns before any row arrives (auto-width here; fixed widths in the compact table)."""
         for label, key in self.COLUMNS:
             self.add_column(label, key=key)
 
@@ -98,7 +102,7 @@ class ServedOrder(DataTable[Text]):
             order = Text(NOT_NEXT, style="bold red")
         elif i == last_member:
             end = report.path.end if report.path is not None else None
-            order = Text(END_NOTES.get(end, "end"), style="green" if end == PathEnd.ANCHOR else "red")
+            order = Text(END_NOTES.get(end or "", "end"), style="green" if end == PathEnd.ANCHOR else "red")
         elif view.marks.get(i, True):
             order = Text("✓ signed by the next", style="green")
         else:
