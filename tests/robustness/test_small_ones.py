@@ -1,5 +1,5 @@
 """The hostile-input campaign's smaller findings, each reproduced here: a missing file with a colon read
-as an endpoint, a clipboard copy too large for the terminal, and a quit that waited for a stuck job
+as an endpoint, a clipboard copy too large for the terminal, a quit that waited for a stuck job, and a BER PKCS#7
 (check --aia that never fetched is covered in tests/cli/test_check_cli.py). Nothing reaches beyond
 127.0.0.1."""
 
@@ -97,3 +97,25 @@ def test_quit_ends_the_process_while_a_job_is_stuck(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("the process did not end after q")
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-800:]
+
+
+def test_a_ber_pkcs7_is_read_without_a_python_warning(tmp_path: Path) -> None:
+    """A PKCS#7 whose certificate set is not in DER order is valid BER: it loads, and cryptography's
+    warning about the fallback (two lines, one of them our source code) never reaches the terminal."""
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    from tests import factory as f
+    from tests.robustness.support import run_cli
+
+    root = f.ca("BER Root")
+    leaf = f.make("ber.example", root)
+    der = pkcs7.serialize_certificates([root.cert, leaf.cert], Encoding.DER)
+    first, second = sorted((f.der_of(root), f.der_of(leaf)))  # DER sorts a SET OF by encoding
+    start = der.index(first)
+    assert der[start + len(first):].startswith(second)
+    unsorted = der[:start] + second + first + der[start + len(first) + len(second):]
+    (tmp_path / "chain.p7b").write_bytes(unsorted)
+    done = run_cli("check", str(tmp_path / "chain.p7b"), "--no-system-roots")
+    assert done.returncode == 1
+    assert done.stderr == b""
+    assert b"CN=ber.example" in done.stdout

@@ -395,9 +395,10 @@ def run_webpki(served: Served) -> ClientVerdict:
     not_set: list[str] = []
     peer = served.peer
     intermediates = [e.cert for e in served.certs[1:]]
-    if not served.anchors:  # cryptography cannot build an empty store
-        return ClientVerdict("webpki-strict", WEBPKI_STANDS_FOR, False, "No trust anchor was given, so the "
-                             "chain cannot reach one.", (peer.sha256,), "no trust anchor", settings=tuple(settings),
+    if not served.anchors:  # none names a served certificate (or none was given): cryptography needs one
+        return ClientVerdict("webpki-strict", WEBPKI_STANDS_FOR, False,
+                             "No trust anchor is named as the issuer of a served certificate, so the chain "
+                             "cannot reach one.", (peer.sha256,), "no trust anchor", settings=tuple(settings),
                              library=_crypto_version())
     try:
         builder = (v.PolicyBuilder().store(v.Store([a.cert for a in served.anchors]))
