@@ -107,7 +107,12 @@ def client_matrix(served: Served) -> tuple[ClientVerdict, ...]:
     """Every verifier's opinion; empty when nothing was served."""
     if not served.certs:
         return ()
-    return (run_openssl(served), run_webpki(served), run_openssl(served, strict=True))
+    owned = _Owned()  # both OpenSSL runs share one parse of each certificate
+    try:
+        parsed = _parse(served, owned)
+        return (run_openssl(served, parsed), run_webpki(served), run_openssl(served, parsed, strict=True))
+    finally:
+        owned.release()
 
 
 # --- OpenSSL -------------------------------------------------------------------------------------
@@ -294,7 +299,19 @@ def _chain_of(ctx: Any) -> tuple[str, ...]:
         lib.sk_X509_free(chain)
 
 
-def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
+class _Parsed(NamedTuple):
+    """The served certificates and the trust anchors as OpenSSL ``X509`` objects (None: unreadable)."""
+
+    anchors: list[Any]
+    certs: list[Any | None]
+
+
+def _parse(served: Served, owned: _Owned) -> _Parsed:
+    anchors = [cert for a in served.anchors if (cert := _load(a.der, owned)) is not None]
+    return _Parsed(anchors, [_load(e.der, owned) for e in served.certs])
+
+
+def run_openssl(served: Served, parsed: _Parsed, *, strict: bool = False) -> ClientVerdict:
     """OpenSSL's X509_verify_cert on the served chain, configured as libssl, curl and Python do.
 
     ``strict`` adds X509_V_FLAG_X509_STRICT, as Python 3.13's ``create_default_context`` does.
@@ -318,10 +335,8 @@ def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
     owned = _Owned()
     try:
         store = owned.keep(lib.X509_STORE_new(), lib.X509_STORE_free)
-        for anchor in served.anchors:
-            cert = _load(anchor.der, owned)
-            if cert is not None:
-                lib.X509_STORE_add_cert(store, cert)  # takes its own reference
+        for anchor in parsed.anchors:
+            lib.X509_STORE_add_cert(store, anchor)  # takes its own reference
         param = owned.keep(lib.X509_VERIFY_PARAM_new(), lib.X509_VERIFY_PARAM_free)
         lib.X509_VERIFY_PARAM_set_time(param, int(served.at.timestamp()))
         lib.X509_VERIFY_PARAM_set_flags(param, lib.X509_V_FLAG_PARTIAL_CHAIN
@@ -331,7 +346,7 @@ def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
         lib.X509_STORE_set1_param(store, param)  # copies the parameters
         lib.X509_STORE_set_purpose(store, lib.X509_PURPOSE_SSL_CLIENT if served.purpose == Purpose.CLIENT
                                    else lib.X509_PURPOSE_SSL_SERVER)
-        certs = [_load(e.der, owned) for e in served.certs]
+        certs = parsed.certs
         if certs[0] is None:
             return ClientVerdict(name, stands_for, False, "OpenSSL cannot read the first served "
                                  "certificate.", (served.peer.sha256,), "d2i_X509 failed", None, 0,
@@ -339,7 +354,7 @@ def run_openssl(served: Served, *, strict: bool = False) -> ClientVerdict:
         untrusted = owned.keep(lib.sk_X509_new_null(), lib.sk_X509_free)
         for cert in certs:
             if cert is not None:
-                lib.sk_X509_push(untrusted, cert)  # the stack borrows; `owned` keeps them alive
+                lib.sk_X509_push(untrusted, cert)  # the stack borrows; the caller keeps them alive
         ctx = owned.keep(lib.X509_STORE_CTX_new(), lib.X509_STORE_CTX_free)
         if lib.X509_STORE_CTX_init(ctx, store, certs[0], untrusted) != 1:
             raise MemoryError("X509_STORE_CTX_init failed")
