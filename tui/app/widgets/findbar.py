@@ -6,10 +6,10 @@ from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 
@@ -32,17 +32,24 @@ class FindBar(Horizontal):
         super().__init__(**kwargs)
         self.display = False
 
-    def compose(self) -> ComposeResult:
-        yield Label("Find: ", markup=False)
+    def _parts(self) -> list[Widget]:
         field = Input(placeholder="a name, a SHA-256 fingerprint or a serial number; Enter: next match, Escape: close",
                       id="find-query", compact=True, select_on_focus=False)
         field.cursor_blink = False
-        yield field
-        yield Static("", id="find-status")
+        return [Label("Find: ", markup=False), field, Static("", id="find-status")]
 
     def open(self) -> None:
+        """Show the bar and focus its field; the field is built the first time (not for the first paint)."""
         self.display = True
-        self.query_one(Input).focus()
+        if self.query(Input):
+            self.query_one(Input).focus()
+            return
+
+        async def build() -> None:
+            await self.mount_all(self._parts())
+            self.query_one(Input).focus()
+
+        self.call_later(build)
 
     def action_close(self) -> None:
         self.display = False
