@@ -222,6 +222,9 @@ def test_damaged_pkcs12_loads_or_is_one_line_within_the_stated_work(sample: tupl
         assert bundle.certs or bundle.keys
 
 
+# cryptography notes its fallback to BER as a UserWarning; the command line silences it (tests/robustness/
+# test_small_ones.py checks that), this test is about what the loader returns
+@pytest.mark.filterwarnings("ignore:PKCS#7 certificates could not be parsed as DER:UserWarning")
 @settings(fuzz_settings, max_examples=200)
 @given(sample=damaged_container(PKCS7), as_pem=st.booleans())
 def test_damaged_pkcs7_loads_or_is_one_line(sample: tuple[str, bytes], as_pem: bool) -> None:
