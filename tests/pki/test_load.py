@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.factory import hierarchy, pem_of
 from tui.pki.der import raw_names
-from tui.pki.load import MAX_INPUT_BYTES, LoadError, load_bytes, load_file, may_exist, read_input
+from tui.pki.load import MAX_INPUT_BYTES, LoadError, PasswordNeeded, load_bytes, load_file, may_exist, read_input
 from tui.pki.sources import load_sources
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_certs"
@@ -78,6 +78,18 @@ def test_pkcs12_with_and_without_password() -> None:
     b = load_bytes(data, "id.p12", password=b"pw")
     assert len(b.certs) == 2 and len(b.keys) == 1 and b.keys[0].spki == H.leaf.entry().spki
     assert load_file(str(SAMPLES / "good-chain.p12"), password=b"chaindoctor").keys
+
+
+def test_a_pkcs12_password_problem_says_which_one() -> None:
+    """The app asks for a password when the error says one is needed, or that the one given was wrong."""
+    data = pkcs12.serialize_key_and_certificates(b"x", H.leaf.key, H.leaf.cert, [],
+                                                 serialization.BestAvailableEncryption(b"pw"))
+    with pytest.raises(PasswordNeeded) as missing:
+        load_bytes(data, "id.p12")
+    assert (missing.value.source, missing.value.wrong) == ("id.p12", False)
+    with pytest.raises(PasswordNeeded) as wrong:
+        load_bytes(data, "id.p12", password=b"nope")
+    assert (wrong.value.source, wrong.value.wrong) == ("id.p12", True)
 
 
 def test_keys_pkcs8_pkcs1_sec1_and_encrypted() -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..pki.load import LoadError
+from ..pki.load import PasswordNeeded
 from ..pki.request import Request
 from ..pki.session import Clock, open_session
 
@@ -30,8 +30,8 @@ def launch(request: Request, *, lessons: bool = False, watchdog: bool = False) -
     """Run the app; returns the exit status. ``watchdog`` (the command line's): see :func:`run_to_the_end`."""
     try:
         app = make_app(request, lessons=lessons)
-    except LoadError as exc:  # a PKCS#12 file without --password: ask, as the contract promises
-        if "needs a password" not in str(exc) or "-" in request.sources or not sys.stdin.isatty():
+    except PasswordNeeded:  # a PKCS#12 file without --password (or with a wrong one): ask, as the contract promises
+        if "-" in request.sources or not sys.stdin.isatty():
             raise
         import getpass
 

@@ -12,7 +12,7 @@ from textual.app import App
 
 from ..pki import fixes
 from ..pki.export import ChainFormat, chain_bytes
-from ..pki.load import LoadError, load_bytes, load_file
+from ..pki.load import LoadError, PasswordNeeded, load_bytes, load_file
 from ..pki.model import Bundle
 from ..pki.save import SaveError, atomic_write
 from ..pki.vocabulary import Severity
@@ -20,7 +20,7 @@ from . import clipboard, render
 from .jobs import JobRunner, Outcome, one_line
 from .keys import key_of
 from .model import Workspace
-from .screens.dialogs import OpenScreen, PasteScreen, SaveRequest, SaveScreen, confirm_then, open_dialog
+from .screens.dialogs import OpenScreen, PasswordScreen, PasteScreen, SaveRequest, SaveScreen, confirm_then, open_dialog
 from .view import View
 
 
@@ -58,6 +58,12 @@ def to_clipboard(app: App[Any], text: str, copied: str, *, what: str, instead: s
     else:
         app.notify(f"{problem} {what} was also sent to the terminal's clipboard (OSC 52), which some terminals "
                    f"ignore; {instead}.", title="No system clipboard", severity="warning", markup=False, timeout=10)
+
+
+def ask_password(app: App[Any], locked: PasswordNeeded, retry: Callable[[bytes], None]) -> None:
+    """A PKCS#12 file wants a password (or another one): ask for it, hidden, then ``retry`` the load with it."""
+    open_dialog(app, PasswordScreen(render.safe(locked.source, 120), wrong=locked.wrong),
+                lambda typed: retry(typed.encode("utf-8", "surrogateescape")) if typed is not None else None)
 
 
 def save_chain(app: App[Any], workspace: Workspace, saved: Callable[[str], None]) -> None:
@@ -165,24 +171,29 @@ class FileKeys:
                         else None)
 
     def _open_pem(self, text: str, label: str, name: str) -> None:
-        password = self.workspace.session.password
-        self._discard_then(lambda: self._load(lambda: load_bytes(text.encode(), name, password=password), None, label))
+        self._discard_then(lambda: self._load(lambda password: load_bytes(text.encode(), name, password=password),
+                                              None, label))
 
     def _open_file(self, path: str) -> None:
-        password = self.workspace.session.password
-        self._discard_then(lambda: self._load(lambda: load_file(path, password=password), path, path))
+        self._discard_then(lambda: self._load(lambda password: load_file(path, password=password), path, path))
 
     def _discard_then(self, go: Callable[[], None]) -> None:
         confirm_then(self.app, go, "The repairs you made are not saved. Open another bundle anyway?",
                      ask=self.workspace.history.dirty, yes="Discard repairs")
 
-    def _load(self, loader: Callable[[], Bundle], source_file: str | None, label: str) -> None:
+    def _load(self, loader: Callable[[bytes | None], Bundle], source_file: str | None, label: str,
+              typed: bytes | None = None) -> None:
+        """Read a bundle in a worker with the session's password, or the one ``typed`` when a PKCS#12 file
+        asked for it; it replaces the workspace's bundle."""
         workspace = self.workspace
         now = workspace.now()
+        password = typed if typed is not None else workspace.session.password
 
         def job() -> Outcome:
             try:
-                bundle = loader()
+                bundle = loader(password)
+            except PasswordNeeded as exc:
+                return Outcome(locked=exc)
             except LoadError as exc:
                 return Outcome(error=one_line(exc))
             if not bundle.certs:
@@ -190,6 +201,10 @@ class FileKeys:
             return Outcome(view=workspace.compute(bundle, now), bundle=bundle)
 
         def done(outcome: Outcome) -> None:
+            if outcome.locked is not None:
+                self.restore()
+                ask_password(self.app, outcome.locked, lambda again: self._load(loader, source_file, label, again))
+                return
             assert outcome.bundle is not None and outcome.view is not None
             workspace.replace(outcome.bundle, outcome.view, source_file=source_file, label=label)
             self.show(workspace, outcome.view)

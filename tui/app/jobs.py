@@ -19,6 +19,7 @@ from .widgets.panes import VerdictBar
 
 if TYPE_CHECKING:
     from ..pki.fixes import NetworkPlan, Repair, RepairContext
+    from ..pki.load import PasswordNeeded
 
 LOADING_DELAY = 0.15  # seconds before the loading indicator appears (none for quick jobs)
 
@@ -33,6 +34,7 @@ class Outcome:
     plan: NetworkPlan | None = None  # the repair would fetch these: ask first
     context: RepairContext | None = None  # the repair's context (its network bounds, for the question)
     error: str | None = None
+    locked: PasswordNeeded | None = None  # a PKCS#12 file wants a password: the app asks for it, then tries again
 
 
 def one_line(exc: BaseException) -> str:

@@ -13,12 +13,12 @@ from textual.app import App
 from textual.widgets.data_table import RowDoesNotExist
 
 from ..pki import fixes
-from ..pki.load import LoadError, load_file
+from ..pki.load import LoadError, PasswordNeeded, load_file
 from ..pki.model import CertEntry
 from ..pki.request import Request
 from ..pki.session import Judging, Session
 from . import facts, render
-from .files import to_clipboard, write_file
+from .files import ask_password, to_clipboard, write_file
 from .find import FindIndex, Search
 from .jobs import JobRunner, Outcome, one_line
 from .keys import key_of
@@ -103,20 +103,28 @@ class WorkbenchKeys:
             open_dialog(self.app, OpenScreen(prompt=ADD_PROMPT, button="Add"),
                         lambda path: self._add(os.path.expanduser(path)) if path else None)
 
-    def _add(self, path: str) -> None:
-        """Read ``path`` in a worker; its certificates join the bundle as one step of the history."""
+    def _add(self, path: str, typed: bytes | None = None) -> None:
+        """Read ``path`` in a worker (with the session's password, or the one ``typed`` when a PKCS#12 file
+        asked for it); its certificates join the bundle as one step of the history."""
         workspace = self.workspace
-        bundle, now, password = workspace.history.current, workspace.now(), workspace.session.password
+        bundle, now = workspace.history.current, workspace.now()
+        password = typed if typed is not None else workspace.session.password
 
         def job() -> Outcome:
             try:
                 extra = load_file(path, password=password)
+            except PasswordNeeded as exc:
+                return Outcome(locked=exc)
             except LoadError as exc:
                 return Outcome(error=one_line(exc))
             repair = fixes.add_file(bundle, extra, path)
             return Outcome(view=workspace.compute(repair.after, now) if repair.changed else None, repair=repair)
 
         def done(outcome: Outcome) -> None:
+            if outcome.locked is not None:
+                self.restore()
+                ask_password(self.app, outcome.locked, lambda again: self._add(path, again))
+                return
             repair = outcome.repair
             assert repair is not None
             if outcome.view is None:

@@ -50,6 +50,15 @@ class LoadError(Exception):
     """A source that could not be read at all; the message is one plain line."""
 
 
+class PasswordNeeded(LoadError):
+    """A PKCS#12 file that opens only with a password: none was given (``wrong`` False) or the one given
+    does not open it (``wrong`` True). ``source`` is the name messages use for the file."""
+
+    def __init__(self, message: str, *, source: str, wrong: bool) -> None:
+        super().__init__(message)
+        self.source, self.wrong = source, wrong
+
+
 def read_input(path: str | os.PathLike[str], name: str | None = None) -> bytes:
     """The bytes of a regular file of at most 50 MiB; LoadError (one line) for anything else.
 
@@ -404,9 +413,9 @@ def _try_pkcs12(data: bytes, name: str, password: bytes | None) -> Bundle | None
     except pfx.PfxError as exc:
         if exc.kind == "password":
             if password is None:
-                raise LoadError(f"{name}: this PKCS#12 file needs a password "
-                                "(--password or CHAINDOCTOR_PASSWORD)") from None
-            raise LoadError(f"{name}: wrong PKCS#12 password") from None
+                raise PasswordNeeded(f"{name}: this PKCS#12 file needs a password (--password or CHAINDOCTOR_PASSWORD)",
+                                     source=name, wrong=False) from None
+            raise PasswordNeeded(f"{name}: wrong PKCS#12 password", source=name, wrong=True) from None
         why = {"work": "asks for too much key-derivation work", "memory": "needs too much memory to open",
                "failed": "could not be opened"}.get(exc.kind)
         if why is None:  # "format": not PKCS#12 after all

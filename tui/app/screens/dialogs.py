@@ -209,6 +209,43 @@ class OpenScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class PasswordScreen(ModalScreen[str | None]):
+    """The password of a PKCS#12 file, typed hidden; it opens that file only and is kept nowhere.
+
+    ``source`` names the file (already inert); ``wrong`` says the password tried before did not open it.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, source: str, *, wrong: bool) -> None:
+        super().__init__(classes="dialog-screen")
+        self.source, self.wrong = source, wrong
+
+    def compose(self) -> ComposeResult:
+        question = (f"That password does not open {self.source}. Try again:" if self.wrong
+                    else f"{self.source} is a PKCS#12 file protected by a password:")
+        with Vertical(classes="dialog"):
+            yield Static(Text(question), classes="question")
+            yield Static(Text("The password opens this file only; chaindoctor keeps it nowhere.", style="dim"),
+                         classes="detail")
+            yield Input(password=True, placeholder="password", id="password")
+            with Horizontal(classes="buttons"):
+                yield Button("Open", variant="primary", id="open")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#open")
+    def _open(self) -> None:
+        self.dismiss(self.query_one(Input).value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class PasteScreen(ModalScreen[str | None]):
     """Paste PEM text by hand where no system clipboard is reachable; Ctrl+S loads it."""
 
