@@ -173,6 +173,26 @@ async def test_quit_asks_when_a_side_has_unsaved_repairs(tmp_path: Path) -> None
     assert app.return_code == 0
 
 
+async def test_ctrl_q_asks_like_q_and_ctrl_c_names_q(tmp_path: Path) -> None:
+    """Ctrl+Q is Textual's quit: here too it asks before unsaved repairs are lost; Ctrl+C names q."""
+    app = mtls_app(client_chain=reversed_client_chain(tmp_path))
+    notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen_of(app).focus_side("client")
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert notes.items[-1][0] == "Press q to quit chaindoctor (Ctrl+Q quits too)."
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, MtlsScreen) and app.is_running
+
+
 async def test_a_private_ca_missing_from_a_trust_bundle_names_the_file_and_promises_no_chain_repair() -> None:
     app = mtls_app(server_trust=SERVER_ROOT)  # the server's client-CA bundle holds only the server's own root
     notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies

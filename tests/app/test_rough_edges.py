@@ -274,3 +274,14 @@ async def test_findings_columns_are_wide_enough_at_the_first_paint_of_a_big_bund
         width, needed = first[column]
         assert width >= needed, f"{column}: {width} < {needed}"
     assert first["cert"][0] >= min(first["cert"][1], 20)
+
+
+async def test_ctrl_c_names_the_quit_key_of_the_key_table() -> None:
+    app = new_app()
+    notes = record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert notes.items[-1][0] == "Press q to quit chaindoctor (Ctrl+Q quits too)."
+        assert app.is_running

@@ -35,7 +35,7 @@ from .keys import KEY, Where, key_of, named
 from .live import LiveKeys, served_title
 from .live import facts as live_facts
 from .model import Workspace
-from .notices import notify_alone, say_why
+from .notices import name_the_quit_key, notify_alone, say_why
 from .repairs import RepairKeys
 from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
@@ -524,6 +524,9 @@ class ChainDoctorApp(App[int]):
     @on(FindBar.Closed)
     def _find_closed(self) -> None:
         self.query_one(SignerTree).focus()
+
+    def action_help_quit(self) -> None:
+        name_the_quit_key(self)
 
     async def action_quit(self) -> None:
         """``q``: quit; with unsaved repairs, ask first: save and quit, quit without saving, or stay."""

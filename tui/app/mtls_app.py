@@ -8,7 +8,7 @@ from textual.notifications import SeverityLevel
 from ..pki.request import PairRequest
 from ..pki.session import Clock, Pair, open_pair, system_clock
 from .model import Workspace
-from .notices import notify_alone
+from .notices import name_the_quit_key, notify_alone
 from .screens.mtls import MtlsScreen
 
 __all__ = ["MtlsApp", "launch_mtls", "make_mtls_app"]
@@ -38,6 +38,13 @@ class MtlsApp(App[int]):
         """Close, and have :func:`launch_mtls` open the lessons (they run in the main app)."""
         self.then_lessons = True
         self.exit(0)
+
+    async def action_quit(self) -> None:
+        """``q`` and Ctrl+Q alike: the screen's quit, which asks when repairs are not saved."""
+        await self.pair_screen.action_quit()
+
+    def action_help_quit(self) -> None:
+        name_the_quit_key(self)
 
     def action_glossary(self, key: str = "") -> None:
         """The explanations' glossary links."""

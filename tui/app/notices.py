@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from .keys import Where, bound_to
+from .keys import Where, bound_to, key_of
 
 NOTICE_SECONDS = 3.0  # long enough to read a line; the change itself stays on screen
 ERROR_SECONDS = 6.0  # an error is read more carefully
@@ -19,6 +19,11 @@ def notify_alone(app: App[Any], message: str, *, title: str, severity: SeverityL
     app.clear_notifications()
     limit = ERROR_SECONDS if severity == "error" else NOTICE_SECONDS
     App.notify(app, message, title=title, severity=severity, timeout=min(timeout or limit, limit), markup=markup)
+
+
+def name_the_quit_key(app: App[Any]) -> None:
+    """Ctrl+C: which key quits (Ctrl+C copies in text fields, so it does not quit)."""
+    app.notify(f"Press {key_of('quit')} to quit chaindoctor (Ctrl+Q quits too).", title="Quit?", markup=False)
 
 
 class KeyOwner(Protocol):

@@ -30,7 +30,7 @@ from ..forest import UNFINISHED, Missing
 from ..jobs import JobRunner
 from ..keys import Where, key_of, named
 from ..model import Workspace
-from ..notices import say_why
+from ..notices import name_the_quit_key, say_why
 from ..repairs import RepairKeys
 from ..trust import TrustKeys
 from ..view import View
@@ -532,6 +532,13 @@ class MtlsScreen(Screen[None]):
     def action_back(self) -> None:
         if not self.standalone:
             self._leave(self._dismiss, "Go back")
+
+    def action_copy_text(self) -> None:
+        """Ctrl+C: copy the selected text; with none selected, name the quit key (as the main screen does)."""
+        if self.get_selected_text() is None:
+            name_the_quit_key(self.app)
+            return
+        super().action_copy_text()
 
     async def action_quit(self) -> None:
         """``q``: quit; with unsaved repairs, ask first: save each changed side and quit, quit, or stay."""
