@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, RadioButton, Static, TextArea
 
 from tests.app.conftest import FIXED_NOW, SAMPLES, SIZE, SnapCompare, record_notes, screen_text, settle
 from tests.app.test_snapshots import press_then_settle
@@ -15,6 +15,7 @@ from tui.app.screens.dialogs import ChoiceScreen, OpenScreen, SaveScreen
 from tui.app.screens.glossary import GlossaryScreen
 from tui.app.screens.help import HelpScreen, help_text
 from tui.app.screens.mtls import MtlsScreen
+from tui.app.screens.settings import SettingsScreen
 from tui.cli import build_parser, main
 from tui.cli.parse import pair_request_from
 from tui.pki.load import load_file
@@ -228,6 +229,37 @@ async def test_a_private_ca_missing_from_a_trust_bundle_names_the_file_and_promi
         assert "mTLS pair OK" in str(screen.query_one("#pair-verdict").content)
         assert "CN=mTLS Client Root CA" in notes.text() and SERVER_ROOT in notes.text()
         assert not screen.sides["client"].history.dirty  # the chain did not change: nothing to save
+
+
+async def test_settings_on_the_focused_side_change_only_its_trust_and_name_its_bundle() -> None:
+    """S on the client's side: the server's client-CA bundle becomes the file the user names; the
+    server's side keeps its own; the trust-gap text then names the new file."""
+    app = mtls_app(server_trust=SERVER_ROOT)  # the server's client-CA bundle lacks the client's root
+    notes = record_notes(app)  # type: ignore[arg-type]  # any App notifies
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        screen.focus_side("client")
+        await pilot.press("S")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SettingsScreen)
+        assert str(dialog.query_one(".question", Static).content) == "Settings for the client's chain"
+        roots = dialog.query_one("#roots", TextArea)
+        assert roots.text == SERVER_ROOT
+        assert dialog.query_one("#purpose-client", RadioButton).value  # the client's chain is judged for clientAuth
+        roots.load_text(CLIENT_ROOT)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, SettingsScreen)
+        client, server = screen.sides["client"].session, screen.sides["server"].session
+        assert client.request.roots == (CLIENT_ROOT,) and client.judge is not None
+        assert client.judge.trust_file == CLIENT_ROOT
+        assert server.request.roots == (SERVER_ROOT,) and server.judge is not None  # the other side: unchanged
+        assert server.judge.trust_file == SERVER_ROOT
+        assert screen.sides["client"].report.verdict == "ok"  # type: ignore[union-attr]  # analysed by now
+        assert "mTLS pair OK" in str(screen.query_one("#pair-verdict").content)
+        assert "Settings applied" in [title for _, title, _ in notes.items]
 
 
 async def test_every_key_that_would_do_nothing_on_a_side_says_why() -> None:

@@ -39,6 +39,7 @@ from .notices import name_the_quit_key, notify_alone, say_why
 from .repairs import RepairKeys
 from .screens.dialogs import ask_before_quitting
 from .screens.help import HelpScreen
+from .settings import SettingsKeys
 from .trust import TrustKeys
 from .view import View
 from .widgets.clients import ClientMatrix
@@ -77,6 +78,7 @@ class ChainDoctorApp(App[int]):
         self.live_keys = LiveKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.workbench = WorkbenchKeys(self, self.jobs, self.workspace, self._show, self._restore)
         self.trust_keys = TrustKeys(self, self.jobs, lambda: self.workspace, self._show)
+        self.settings_keys = SettingsKeys(self, self.jobs, lambda: self.workspace, self._show, self._restore)
         self.lessons_first = lessons  # `chaindoctor learn`: lesson 1 opens after the first analysis
         self._tutor: Tutor | None = None
         self._bindings_pending = False
@@ -503,7 +505,7 @@ class ChainDoctorApp(App[int]):
         self.push_screen(GlossaryScreen(key or None, info.glossary if info is not None else ()))
 
     def action_settings(self) -> None:
-        self.workbench.settings()
+        self.settings_keys.open()
 
     def action_add(self) -> None:
         self.workbench.add()

@@ -123,7 +123,8 @@ KEYS: tuple[Key, ...] = (
     Key("changes", "d", "Changes", "the chain before and after your repairs: what moved, was added or dropped",
         Group.CHAIN, "Show the changes"),
     Key("settings", "S", "Settings", "settings for this session: trust anchors, search paths, host, purpose, "
-        "time, AIA consent", Group.CHAIN, "Settings"),
+        "time, AIA consent (on the mTLS screen, the focused side's)", Group.CHAIN, "Settings", on=BOTH,
+        footer=MAIN),
     Key("find", "slash", "Find", "find a certificate by name, fingerprint or serial, in the tree and the tables",
         Group.APP, "Find a certificate"),
     Key("lessons", "l", "Lessons", "lessons: learn TLS chains step by step", Group.LEARNING, "Lessons", on=BOTH),

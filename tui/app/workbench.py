@@ -1,5 +1,5 @@
-"""The workbench keys of the main screen: ``S`` settings, ``a`` add a file, ``e`` export a certificate,
-``d`` the chain before and after the repairs, ``/`` find a certificate."""
+"""The workbench keys of the main screen: ``a`` add a file, ``e`` export a certificate, ``d`` the chain
+before and after the repairs, ``/`` find a certificate (``S`` settings: :mod:`tui.app.settings`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from textual.widgets.data_table import RowDoesNotExist
 from ..pki import fixes
 from ..pki.load import LoadError, PasswordNeeded, load_file
 from ..pki.model import CertEntry
-from ..pki.request import Request
-from ..pki.session import Judging, Session
 from . import facts, render
 from .files import ask_password, to_clipboard, write_file
 from .find import FindIndex, Search
@@ -35,15 +33,8 @@ if TYPE_CHECKING:
 ADD_PROMPT = "Add a file's certificates to the bundle (PEM, DER, PKCS#7, PKCS#12):"
 
 
-def also_trusted(session: Session) -> str:
-    """What the session trusts beyond the files its settings list (the demo's root, roots trusted with ``t``)."""
-    names = [f"'{facts.short_name(e)}' ({e.origin.source})" for e in session.extra_anchors[:3]]
-    more = len(session.extra_anchors) - len(names)
-    return ("also trusted: " + ", ".join(names) + (f" and {more} more" if more > 0 else "")) if names else ""
-
-
 class WorkbenchKeys:
-    """``S``, ``a``, ``e``, ``d`` and ``/`` on the main screen's workspace.
+    """``a``, ``e``, ``d`` and ``/`` on the main screen's workspace.
 
     ``show`` puts a new view of the workspace on screen; ``restore`` redraws the status line.
     """
@@ -53,48 +44,6 @@ class WorkbenchKeys:
         self.app, self.jobs, self.workspace, self.show, self.restore = app, jobs, workspace, show, restore
         self.search = Search()
         self._indexed: tuple[View, FindIndex] | None = None
-
-    # --- S: settings ---------------------------------------------------------------------------------
-
-    def settings(self, draft: Request | None = None, error: str = "") -> None:
-        """Open the settings (``draft``: the user's entries again, after ``error`` stopped them)."""
-        if self.jobs.defer("settings"):
-            return
-        session = self.workspace.session
-        request = draft or session.request.replace(aia=session.allow_network)
-        from .screens.settings import SettingsScreen  # each dialog loads when it first opens
-
-        screen = SettingsScreen(request, default_host=session.default_host, extra=also_trusted(session), error=error)
-        open_dialog(self.app, screen, lambda answer: self._apply(answer) if answer is not None else None)
-
-    def _apply(self, request: Request) -> None:
-        """Load the settings' files in a worker; judge by them (or ask again with the reason they failed)."""
-        workspace = self.workspace
-        session = workspace.session
-
-        def job() -> Judging | str:
-            try:
-                return session.prepare(request)
-            except LoadError as exc:
-                return one_line(exc)
-
-        def done(result: Judging | str) -> None:
-            if isinstance(result, str):
-                self.restore()
-                self.settings(request, result)
-                return
-            session.adopt(result)
-            workspace.forget()
-            notes = "".join(f"\nskipped {render.safe(n, 200)}" for n in result.notes[:5])
-
-            def shown(workspace: Workspace, view: View) -> None:
-                self.show(workspace, view)
-                self.app.notify(f"Judged by the new settings: {render.safe(session.trust.description, 200)}{notes}",
-                                title="Settings applied", markup=False, timeout=8)
-
-            self.jobs.show_current((workspace,), "Re-checking with the new settings…", shown)
-
-        self.jobs.start(job, done, "Loading the trust anchors and search paths…", on=(workspace,))
 
     # --- a: add a file -------------------------------------------------------------------------------
 

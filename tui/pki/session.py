@@ -7,6 +7,7 @@ the mTLS screen and the lessons all work on sessions, so the same bundle reads t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -151,6 +152,8 @@ class Session:
             self.roots_file = None
         self.request, self.trust, self.search, self.policy = request, judging.trust, judging.search, judging.policy
         self.allow_network, self.notes = request.aia, list(judging.notes)
+        if self.judge is not None and self.roots_file is not None:  # an mTLS side: the bundle now judging it
+            self.judge = dataclasses.replace(self.judge, trust_file=self.roots_file)
 
     def reconfigure(self, request: Request) -> Judging:
         """Load trust and search for ``request`` and judge by them from now on, keeping the bundle and its

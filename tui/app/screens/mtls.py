@@ -32,6 +32,7 @@ from ..keys import Where, key_of, named
 from ..model import Workspace
 from ..notices import name_the_quit_key, say_why
 from ..repairs import RepairKeys
+from ..settings import SettingsKeys
 from ..trust import TrustKeys
 from ..view import View
 from ..widgets.footer import KeyFooter
@@ -266,6 +267,8 @@ class MtlsScreen(Screen[None]):
                                       missing="the chain or the trust bundle", named=self._chain_name,
                                       where=Where.PAIR)
         self.trust_keys = TrustKeys(self, self.jobs, lambda: self.side, self._show_side, named=self._bundle_name)
+        self.settings_keys = SettingsKeys(self, self.jobs, lambda: self.side, self._show_side, self._show_pair,
+                                          named=lambda workspace: f"the {self._side_name(workspace)}'s chain")
 
     @property
     def is_modal(self) -> bool:
@@ -484,6 +487,9 @@ class MtlsScreen(Screen[None]):
 
     def action_trust_file(self) -> None:
         self.trust_keys.trust_file()
+
+    def action_settings(self) -> None:
+        self.settings_keys.open()
 
     def action_save(self) -> None:
         if not self.jobs.defer("save"):

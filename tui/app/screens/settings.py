@@ -44,14 +44,16 @@ class SettingsScreen(ModalScreen[Request | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "apply", "Apply")]
 
-    def __init__(self, request: Request, *, default_host: str | None = None, extra: str = "", error: str = "") -> None:
+    def __init__(self, request: Request, *, default_host: str | None = None, extra: str = "", error: str = "",
+                 title: str = "Settings for this session") -> None:
         super().__init__(classes="dialog-screen")
         self.request, self.default_host, self.extra, self.error = request, default_host, extra, error
+        self.heading = title
 
     def compose(self) -> ComposeResult:
         request = self.request
         with Vertical(classes="dialog settings"):
-            yield Static(Text("Settings for this session", style="bold"), classes="question")
+            yield Static(Text(self.heading, style="bold"), classes="question")
             with VerticalScroll(id="settings-form"):
                 yield Label("Trust anchors: files (PEM, DER, PKCS#7, PKCS#12), one per line", markup=False)
                 yield self._area("\n".join(request.roots), "roots")
