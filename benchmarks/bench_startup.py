@@ -30,7 +30,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -57,10 +60,23 @@ def _child_app() -> None:
     app.run(headless=True, size=SIZE, auto_pilot=pilot)
 
 
+def _run_until_footer(app: App[None]) -> None:
+    """Run a reference app headless and exit once its footer is on screen and it is idle."""
+    from textual.pilot import Pilot
+    from textual.widgets import Footer
+
+    async def pilot(p: Pilot[object]) -> None:
+        while not app.screen.query(Footer):
+            await asyncio.sleep(0.001)
+        await p.pause()
+        app.exit()
+
+    app.run(headless=True, size=SIZE, auto_pilot=pilot)
+
+
 def _child_minimal() -> None:
     """A minimal Textual app with a Header, a Tree, a DataTable and a Footer, exiting once shown."""
     from textual.app import App, ComposeResult
-    from textual.pilot import Pilot
     from textual.widgets import DataTable, Footer, Header, Tree
 
     class Minimal(App[None]):
@@ -77,15 +93,7 @@ def _child_minimal() -> None:
             table.add_columns("#", "subject")
             table.add_row("1", "leaf")
 
-    app = Minimal()
-
-    async def pilot(p: Pilot[object]) -> None:
-        while not app.screen.query(Footer):
-            await asyncio.sleep(0.001)
-        await p.pause()
-        app.exit()
-
-    app.run(headless=True, size=SIZE, auto_pilot=pilot)
+    _run_until_footer(Minimal())
 
 
 SAME_SCREEN_CSS = """
@@ -111,7 +119,6 @@ def _child_same_screen() -> None:
     from textual.app import App, ComposeResult
     from textual.binding import Binding, BindingType
     from textual.containers import Horizontal, Vertical, VerticalScroll
-    from textual.pilot import Pilot
     from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tree
 
     def pane_text(lines: int, seed: str) -> Text:
@@ -160,15 +167,7 @@ def _child_same_screen() -> None:
         def action_ring(self, _key: str) -> None:
             self.bell()
 
-    app = SameScreen()
-
-    async def pilot(p: Pilot[object]) -> None:
-        while not app.screen.query(Footer):
-            await asyncio.sleep(0.001)
-        await p.pause()
-        app.exit()
-
-    app.run(headless=True, size=SIZE, auto_pilot=pilot)
+    _run_until_footer(SameScreen())
 
 
 # Byte-compiled modules, as an installed package has them (a first warm-up run writes them).
